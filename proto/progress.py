@@ -1,0 +1,35 @@
+"""`progress.reported` and `status.changed`, published by the progress service."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from proto.envelope import Event
+
+Flag = Literal["blue", "yellow", "red"]
+
+
+class ProgressReported(Event):
+    """A unit's progress report, durably recorded."""
+
+    report_id: str = Field(description="Id of the recorded report.")
+    task_id: str
+    unit: str = Field(description="The reporting unit.")
+    period: str | None = Field(default=None, description="Reporting period, e.g. 2025-03 or 2025-W10.")
+    percent: float = Field(ge=0, le=100, description="完成情况: completion in percent.")
+    narrative: str = Field(default="", description="工作进展.")
+
+
+class StatusChanged(Event):
+    """A task's flag changed; `reason` says why in figures."""
+
+    task_id: str
+    old_flag: Flag | None = Field(default=None, description="The flag before; None for a new task.")
+    new_flag: Flag
+    percent: float = Field(description="Completion in percent.")
+    expected_percent: float = Field(description="Where the task should be by now, in percent.")
+    reason: str = Field(description="Chinese-first explanation with the figures.")
+    host_units: list[str] = Field(default_factory=list)
+    leaders: list[str] = Field(default_factory=list)

@@ -1,0 +1,43 @@
+"""JetStream streams: one per producing domain, file-backed, with a duplicate window.
+
+The duplicate window is what turns `Nats-Msg-Id` (the event id) into exactly-once publishing
+across client retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proto.subjects import Subjects
+
+DUPLICATE_WINDOW_S = 120.0
+
+
+@dataclass(frozen=True)
+class StreamDef:
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+    duplicate_window: float = DUPLICATE_WINDOW_S
+
+
+def stream_defs(subjects: Subjects) -> list[StreamDef]:
+    prefix = subjects.root.replace(".", "_").replace("-", "_").upper()
+    root = subjects.root
+    return [
+        StreamDef(f"{prefix}_NOTICE", (f"{root}.notice.>",), "Parsed notices"),
+        StreamDef(f"{prefix}_TASK", (f"{root}.task.>",), "Registry task changes"),
+        StreamDef(f"{prefix}_PROGRESS", (f"{root}.progress.>", f"{root}.status.>"), "Reports and status"),
+        StreamDef(f"{prefix}_ESCALATION", (f"{root}.escalation.>",), "Escalations to supervisors"),
+        StreamDef(f"{prefix}_CLOCK", (f"{root}.clock.>",), "Clock ticks"),
+        StreamDef(f"{prefix}_BULLETIN", (f"{root}.bulletin.>",), "Published bulletins"),
+        StreamDef(f"{prefix}_DLQ", (f"{root}.dlq.>",), "Dead letters"),
+    ]
+
+
+def stream_for(subjects: Subjects, subject: str) -> StreamDef:
+    for stream in stream_defs(subjects):
+        for pattern in stream.subjects:
+            if subject.startswith(pattern.removesuffix(">")):
+                return stream
+    raise KeyError(subject)

@@ -1,0 +1,64 @@
+"""Every NATS subject Luoshi uses, in one place.
+
+The tree (root ``luoshi`` by default; tests use their own root so they never collide):
+
+    luoshi.notice.parsed                     ingest → registry
+    luoshi.task.upserted                     registry → progress, notify
+    luoshi.progress.reported                 progress → notify
+    luoshi.status.changed                    progress → notify
+    luoshi.escalation.raised.<level>.<unit>  notify → supervisors (level: reminder|yellow|red…)
+    luoshi.clock.tick                        the clock → notify
+    luoshi.bulletin.published                notify → subscribers
+    luoshi.dlq.<consumer>                    events a consumer gave up on, kept for inspection
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+DEFAULT_ROOT = "luoshi"
+
+
+def unit_token(unit: str) -> str:
+    """A subject-safe token for a unit name (NATS tokens may not hold `.`, `*`, `>` or spaces)."""
+    return "u" + hashlib.sha1(unit.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Subjects:
+    root: str = DEFAULT_ROOT
+
+    @property
+    def notice_parsed(self) -> str:
+        return f"{self.root}.notice.parsed"
+
+    @property
+    def task_upserted(self) -> str:
+        return f"{self.root}.task.upserted"
+
+    @property
+    def progress_reported(self) -> str:
+        return f"{self.root}.progress.reported"
+
+    @property
+    def status_changed(self) -> str:
+        return f"{self.root}.status.changed"
+
+    @property
+    def escalation_raised_all(self) -> str:
+        return f"{self.root}.escalation.raised.>"
+
+    def escalation_raised(self, level: str, unit: str) -> str:
+        return f"{self.root}.escalation.raised.{level}.{unit_token(unit)}"
+
+    @property
+    def clock_tick(self) -> str:
+        return f"{self.root}.clock.tick"
+
+    @property
+    def bulletin_published(self) -> str:
+        return f"{self.root}.bulletin.published"
+
+    def dead_letter(self, consumer: str) -> str:
+        return f"{self.root}.dlq.{consumer}"

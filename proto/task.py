@@ -1,0 +1,46 @@
+"""`task.upserted`: the registry's view of one task, with its responsible units resolved."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from proto.envelope import Event
+from proto.notice import Quantity
+
+
+def task_key(doc_no: str, number: int) -> str:
+    """The human task key, e.g. 济兖政发〔2025〕1号#12."""
+    return f"{doc_no}#{number}"
+
+
+def task_id_for(doc_no: str, number: int) -> str:
+    """The URL-safe stable task id: same notice and number, same id, across re-ingests."""
+    digest = hashlib.sha1(doc_no.encode("utf-8")).hexdigest()[:10]
+    return f"t{digest}-{number}"
+
+
+class UnitRef(BaseModel):
+    unit_id: str = Field(description="Stable id of the unit in the registry directory.")
+    name: str = Field(description="The unit's name as written in the notice.")
+
+
+class TaskUpserted(Event):
+    """Published by the registry when a task is created or changed."""
+
+    task_id: str = Field(description="Stable URL-safe task id.", examples=["t1a2b3c4d5e-12"])
+    key: str = Field(description="Human key: doc_no#number.", examples=["济兖政发〔2025〕1号#12"])
+    notice_id: str = Field(description="Id of the notice upload the task came from.")
+    doc_no: str = Field(description="文号 of the notice.")
+    version: int = Field(default=1, description="Registry version of the task; grows with each change.")
+    number: int
+    chapter: str | None = None
+    text: str
+    leaders: list[str] = Field(default_factory=list)
+    host_units: list[UnitRef] = Field(default_factory=list, description="Units that lead the work.")
+    co_units: list[UnitRef] = Field(default_factory=list, description="Units that help.")
+    issued_date: date | None = Field(default=None, description="The notice's date: progress is measured from it.")
+    due_date: date | None = Field(default=None, description="When the task must be done.")
+    quantities: list[Quantity] = Field(default_factory=list)

@@ -1,0 +1,178 @@
+"""The `luoshi` command: run everything locally, serve one service, parse a notice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.common.natsserver import NatsServer, port_is_free
+
+app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+EXAMPLE_NOTICE = "example-notice.txt"
+
+
+def _fail(zh: str, en: str) -> None:
+    err.print(f"[red]✗ {zh}[/red] / {en}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    port: int = typer.Option(8000, help="HTTP port of the one origin (/api/…)."),
+    nats_port: int = typer.Option(4222, help="Port of the embedded nats-server."),
+    data: Path = typer.Option(Path("var"), help="Folder for the NATS store and the SQLite files."),
+    nats_url: str | None = typer.Option(None, help="Use this running NATS server instead of starting one."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    example: bool = typer.Option(True, help="Load the bundled example notice at start."),
+) -> None:
+    """Run the whole system locally: nats-server, the four services and the example notice."""
+    if not port_is_free(port, host):
+        _fail(
+            f"端口 {port} 已被占用，请用 --port 换一个端口", f"port {port} is already in use; pick another with --port"
+        )
+    nats: NatsServer | None = None
+    if nats_url is None:
+        if not port_is_free(nats_port):
+            _fail(
+                f"NATS 端口 {nats_port} 已被占用，请用 --nats-port 换一个端口，或用 --nats-url 连接已运行的 NATS",
+                f"NATS port {nats_port} is in use; use --nats-port, or --nats-url for a running server",
+            )
+        data.mkdir(parents=True, exist_ok=True)
+        nats = NatsServer(nats_port, data / "nats", log_file=data / "nats-server.log")
+        with console.status("正在启动 nats-server… / starting nats-server…"):
+            nats.start()
+        nats_url = nats.url
+        console.print(f"[green]✓[/green] nats-server（JetStream）: {nats_url}，数据目录 {data / 'nats'}")
+    try:
+        asyncio.run(_serve_all(host=host, port=port, nats_url=nats_url, data=data, example=example))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if nats is not None:
+            nats.stop()
+        console.print("已停止 / stopped")
+
+
+async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example: bool) -> None:
+    import httpx
+    import uvicorn
+
+    from services.gateway import create_gateway
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    gateway = create_gateway(nats_url=nats_url, data_dir=data)
+    server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            await serving
+            return
+        await asyncio.sleep(0.05)
+    base = f"http://{host}:{port}"
+    if example:
+        payload = resources.files("services.ingest").joinpath("examples", EXAMPLE_NOTICE).read_bytes()
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            answer = await client.post("/api/ingest/notices", files={"file": (EXAMPLE_NOTICE, payload, "text/plain")})
+        if answer.status_code == 202:
+            body = answer.json()
+            console.print(f"[green]✓[/green] 示例通知 {body['doc_no']}：{body['task_count']} 项任务")
+        else:
+            err.print(f"[yellow]! 示例通知未能载入 / example notice not loaded: {answer.text}[/yellow]")
+    table = Table(title="落实 Luoshi 已启动 / running", show_header=True)
+    table.add_column("内容 / what")
+    table.add_column("地址 / URL")
+    table.add_row("控制台 / console", f"{base}/")
+    table.add_row("任务 / tasks", f"{base}/api/registry/tasks")
+    table.add_row("上传通知 / upload", f"POST {base}/api/ingest/notices")
+    table.add_row("进度填报 / report", f"POST {base}/api/progress/tasks/{{task_id}}/progress")
+    table.add_row("督办 / escalations", f"{base}/api/notify/escalations")
+    table.add_row("NATS", nats_url)
+    console.print(table)
+    console.print("按 Ctrl-C 停止 / press Ctrl-C to stop")
+    await serving
+
+
+@app.command()
+def serve(
+    service: str = typer.Argument(help="ingest, registry, progress or notify"),
+    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    port: int = typer.Option(8000, help="HTTP port."),
+) -> None:
+    """Serve one service (what each container runs); settings come from its LUOSHI_<SERVICE>_ variables."""
+    import uvicorn
+
+    from services.gateway import SERVICES
+
+    if service not in SERVICES:
+        _fail(f"未知服务 {service}，可选：{', '.join(SERVICES)}", f"unknown service {service}")
+    uvicorn.run(f"services.{service}.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def parse(
+    file: Path = typer.Argument(help="A notice: .txt, .md, .docx or .pdf", exists=True, dir_okay=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the parse as one JSON object."),
+) -> None:
+    """Parse a notice and print its tasks."""
+    from services.ingest.parsing.api import parse_document
+    from services.ingest.parsing.errors import NoticeParseError
+
+    try:
+        parsed = parse_document(file.read_bytes(), file.name)
+    except NoticeParseError as exc:
+        _fail(exc.message, exc.code)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(parsed.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+        return
+    doc = parsed.doc
+    console.print(f"[bold]{doc.title or file.name}[/bold]  {doc.doc_no or ''}  {doc.issued_date or ''}")
+    table = Table(show_lines=False)
+    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标", "提示"):
+        table.add_column(column)
+    for task in parsed.tasks:
+        table.add_row(
+            str(task.number),
+            task.chapter or "",
+            task.text[:40] + ("…" if len(task.text) > 40 else ""),
+            "、".join(task.leaders),
+            "、".join(task.host_units),
+            "、".join(task.co_units) + ("等" if task.has_etc else ""),
+            task.deadline.phrase if task.deadline else "",
+            str(len(task.quantities)),
+            str(len(task.warnings)) if task.warnings else "",
+        )
+    console.print(table)
+    console.print(f"共 {len(parsed.tasks)} 项任务，{len(parsed.chapters)} 个章节 / {len(parsed.tasks)} tasks")
+
+
+@app.command()
+def asyncapi(
+    check: bool = typer.Option(False, help="Fail if the committed document is stale instead of writing it."),
+) -> None:
+    """Generate proto/asyncapi.yaml from the four services' brokers."""
+    from services.asyncapi import ASYNCAPI_PATH, render_asyncapi
+
+    text = render_asyncapi()
+    if check:
+        if not ASYNCAPI_PATH.exists() or ASYNCAPI_PATH.read_text(encoding="utf-8") != text:
+            _fail("proto/asyncapi.yaml 已过期，请运行 luoshi asyncapi", "proto/asyncapi.yaml is stale")
+        console.print("asyncapi.yaml 为最新 / up to date")
+        return
+    ASYNCAPI_PATH.write_text(text, encoding="utf-8")
+    console.print(f"已写入 / written: {ASYNCAPI_PATH}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,26 @@
+"""The inbox: one row per consumed event, written in the transaction of the event's effect.
+
+A redelivered or duplicated event finds its row and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, Session, SQLModel
+
+
+class InboxEntry(SQLModel, table=True):
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=64)
+    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def seen(session: Session, consumer: str, event_id: str) -> bool:
+    return session.get(InboxEntry, (consumer, event_id)) is not None
+
+
+def remember(session: Session, consumer: str, event_id: str) -> None:
+    session.add(InboxEntry(consumer=consumer, event_id=event_id))

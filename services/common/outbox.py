@@ -1,0 +1,96 @@
+"""The outbox: events are rows committed with the change that caused them, then relayed.
+
+A crash between commit and publish loses nothing: the relay publishes every pending row at
+start and on an interval. JetStream drops a re-published row by its `Nats-Msg-Id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+from proto.envelope import Event
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, str], Awaitable[None]]
+
+
+class OutboxEntry(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(index=True, unique=True, max_length=64)
+    subject: str = Field(max_length=300)
+    payload: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+def stage(session: Session, subject: str, event: Event) -> None:
+    """Queue an event for publishing; it goes out only if the session commits."""
+    session.add(OutboxEntry(event_id=event.event_id, subject=subject, payload=event.model_dump_json()))
+
+
+class OutboxRelay:
+    def __init__(self, engine: Engine, publish: Publish, interval_s: float = 1.0) -> None:
+        self._engine = engine
+        self._publish = publish
+        self._interval = interval_s
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def flush(self) -> int:
+        """Publish every pending row in order; stops at the first failure to keep order."""
+        sent = 0
+        async with self._lock:
+            while True:
+                with Session(self._engine) as session:
+                    rows = session.exec(
+                        select(OutboxEntry)
+                        .where(OutboxEntry.published_at == None)  # noqa: E711
+                        .order_by(OutboxEntry.seq)  # type: ignore[arg-type]
+                        .limit(100)
+                    ).all()
+                if not rows:
+                    return sent
+                for row in rows:
+                    await self._publish(row.subject, row.payload.encode("utf-8"), row.event_id)
+                    with Session(self._engine) as session:
+                        stored = session.get(OutboxEntry, row.seq)
+                        if stored is not None:
+                            stored.published_at = datetime.now(UTC)
+                            session.add(stored)
+                            session.commit()
+                    sent += 1
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:
+                log.warning("outbox relay could not publish; will retry", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            self._wake.clear()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

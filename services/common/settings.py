@@ -1,0 +1,28 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from proto.subjects import DEFAULT_ROOT
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LUOSHI_", extra="ignore")
+
+    service_name: str = "luoshi"
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server(s), comma separated.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir.")
+    data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite files.")
+    subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")
+    max_deliver: int = Field(default=5, description="Deliveries of one event before it goes to the dead letters.")
+    outbox_interval_s: float = Field(default=1.0, description="How often unpublished events are retried.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"

@@ -1,0 +1,57 @@
+"""Accepting a notice: parse, store and stage `notice.parsed` in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlmodel import Session, select
+
+from proto.notice import NoticeParsed
+from proto.subjects import Subjects
+from services.common.outbox import stage
+from services.ingest.models import NoticeUpload
+from services.ingest.parsing.api import parse_document
+
+
+def notice_id_for(sha256: str) -> str:
+    return sha256[:16]
+
+
+def accept_notice(
+    *, session: Session, subjects: Subjects, data: bytes, filename: str, content_type: str | None
+) -> tuple[NoticeUpload, bool]:
+    """Parse and record an upload; returns the record and whether it was new.
+
+    Identical bytes are idempotent: the first record comes back and nothing is published again.
+    A `NoticeParseError` leaves nothing written and nothing published.
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    existing = session.exec(select(NoticeUpload).where(NoticeUpload.sha256 == sha)).first()
+    if existing is not None:
+        return existing, False
+    parsed = parse_document(data, filename, content_type)
+    record = NoticeUpload(
+        notice_id=notice_id_for(sha),
+        sha256=sha,
+        filename=filename,
+        doc_no=parsed.doc.doc_no,
+        task_count=len(parsed.tasks),
+        parse_json=parsed.model_dump_json(),
+    )
+    session.add(record)
+    event = NoticeParsed(
+        source="ingest",
+        correlation_id=record.notice_id,
+        notice_id=record.notice_id,
+        sha256=sha,
+        filename=filename,
+        parse=parsed,
+    )
+    stage(session, subjects.notice_parsed, event)
+    session.commit()
+    return record, True
+
+
+def list_notices(*, session: Session, limit: int, offset: int) -> list[NoticeUpload]:
+    stmt = select(NoticeUpload).order_by(NoticeUpload.uploaded_at.desc()).offset(offset).limit(limit)  # type: ignore[attr-defined]
+    return list(session.exec(stmt).all())

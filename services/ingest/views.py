@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from services.common.deps import RuntimeDep, SessionDep
+from services.common.errors import ApiError
+from services.ingest.models import NoticeAccepted, NoticeDetail, NoticeSummary, NoticeUpload
+from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.service import accept_notice, list_notices
+
+router = APIRouter(tags=["notices"])
+
+# Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad".
+_UNSUPPORTED = {"unsupported_type"}
+
+
+@router.post("/notices", status_code=status.HTTP_202_ACCEPTED, response_model=NoticeAccepted)
+async def upload_notice(
+    runtime: RuntimeDep, session: SessionDep, file: UploadFile = File(description="txt, md, docx or pdf")
+) -> NoticeAccepted:
+    limit = runtime.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(
+            413,
+            "too_large",
+            f"文件超过 {limit // (1024 * 1024)} MB 上限",
+            f"the file is larger than the {limit} byte limit",
+        )
+    try:
+        record, created = accept_notice(
+            session=session,
+            subjects=runtime.subjects,
+            data=data,
+            filename=file.filename or "notice",
+            content_type=file.content_type,
+        )
+    except NoticeParseError as exc:
+        session.rollback()
+        zh, _, en = exc.message.partition(" / ")
+        raise ApiError(415 if exc.code in _UNSUPPORTED else 422, exc.code, zh, en or zh) from exc
+    if created:
+        runtime.relay.kick()
+    parsed = record.parse()
+    return NoticeAccepted(
+        notice_id=record.notice_id,
+        doc_no=record.doc_no,
+        task_count=record.task_count,
+        warnings=parsed.warnings,
+        duplicate=not created,
+    )
+
+
+@router.get("/notices", response_model=list[NoticeSummary])
+def get_notices(
+    session: SessionDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> list[NoticeSummary]:
+    return [
+        NoticeSummary.model_validate(r, from_attributes=True)
+        for r in list_notices(session=session, limit=limit, offset=offset)
+    ]
+
+
+@router.get("/notices/{notice_id}", response_model=NoticeDetail)
+def get_notice(notice_id: str, session: SessionDep) -> NoticeDetail:
+    record = session.get(NoticeUpload, notice_id)
+    if record is None:
+        raise ApiError(404, "notice_not_found", f"未找到通知 {notice_id}", f"notice {notice_id} not found")
+    return NoticeDetail(
+        notice_id=record.notice_id,
+        doc_no=record.doc_no,
+        filename=record.filename,
+        task_count=record.task_count,
+        uploaded_at=record.uploaded_at,
+        parse=record.parse(),
+    )

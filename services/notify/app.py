@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from proto.clock import ClockTicked
+from proto.escalation import EscalationRaised
+from services.common.clock import Clock
+from services.common.runtime import ServiceRuntime, create_service_app
+from services.notify.handlers import register_handlers
+from services.notify.models import ClockState, Escalation
+from services.notify.settings import NotifySettings, get_settings
+from services.notify.views import router
+
+
+def create_runtime(settings: NotifySettings | None = None, clock: Clock | None = None) -> ServiceRuntime:
+    runtime = ServiceRuntime(settings or get_settings(), tables=[Escalation, ClockState], clock=clock)
+    runtime.publishers.declare(
+        runtime.subjects.root + ".escalation.raised.{level}.{unit}",
+        EscalationRaised,
+        "An escalation for one unit at one ladder level; subscribe to escalation.raised.> or one unit.",
+    )
+    runtime.publishers.declare(runtime.subjects.clock_tick, ClockTicked, "A new day on the Luoshi clock.")
+    register_handlers(runtime)
+    return runtime
+
+
+def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
+    runtime = create_runtime(settings, clock)
+    app = create_service_app(runtime, title="Luoshi notify", description="催办督办 / escalations")
+    app.include_router(router)
+    return app

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LUOSHI_NOTIFY_", extra="ignore")
+
+    service_name: str = "notify"
+    tick_check_s: float = Field(
+        default=60.0, description="How often the clock is checked; a clock.tick goes out once per new date."
+    )
+
+
+@lru_cache
+def get_settings() -> NotifySettings:
+    return NotifySettings()

@@ -1,0 +1,29 @@
+"""Registry subscribers: thin shells over `service`."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from proto.notice import NoticeParsed
+from services.common.messaging import durable_consumer
+from services.common.runtime import ServiceRuntime
+from services.registry.service import CONSUMER, register_notice
+
+
+def register_handlers(runtime: ServiceRuntime) -> None:
+    async def on_notice_parsed(event: NoticeParsed) -> None:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            if register_notice(session=session, subjects=runtime.subjects, event=event):
+                runtime.relay.kick()
+
+    durable_consumer(
+        runtime.broker,
+        subjects=runtime.subjects,
+        subject=runtime.subjects.notice_parsed,
+        consumer=CONSUMER,
+        model=NoticeParsed,
+        handle=on_notice_parsed,
+        max_deliver=runtime.settings.max_deliver,
+        dead_letter=runtime.dead_letter,
+        description="Registers the tasks of a parsed notice.",
+    )

@@ -1,0 +1,72 @@
+"""Fixtures that start real parts: a nats-server on a free port, SQLite files, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from services.common.natsserver import NatsServer, free_port
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LUOSHI_SHARED", REPO.parent / "shared"))
+PG_ADMIN_URL = os.environ.get("LUOSHI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "notices").is_dir():
+        pytest.fail(f"the shared notices are missing at {SHARED}; set LUOSHI_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """One real nats-server with JetStream for the session; tests isolate by subject root."""
+    store = tmp_path_factory.mktemp("nats")
+    server = NatsServer(free_port(), store, log_file=store / "nats.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def subject_root() -> str:
+    """A fresh subject and stream namespace per test, so tests never see each other's events."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true but {PG_ADMIN_URL} is not reachable")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}; these tests run in CI")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_databases(pg_admin_url: str) -> Iterator[dict[str, str]]:
+    """One fresh PostgreSQL database per service (database-per-service), dropped afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {svc: f"luoshi_test_{svc}_{suffix}" for svc in ("ingest", "registry", "progress", "notify")}
+    base = pg_admin_url.rsplit("/", 1)[0]
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    yield {svc: f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}" for svc, name in names.items()}
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,123 @@
+"""The end-to-end flow on a real nats-server: upload → registry → progress → escalation."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from asgi_lifespan import LifespanManager
+
+from proto.subjects import Subjects
+from services.common.clock import ManualClock
+from services.common.natsserver import NatsServer
+from services.gateway import create_gateway
+from tests.helpers import eventually
+
+EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
+
+
+async def _run_flow(
+    nats_server: NatsServer, subject_root: str, data_dir: Path, database_urls: dict[str, str] | None
+) -> None:
+    clock = ManualClock(datetime(2026, 10, 1, 9, 0))
+    gateway = create_gateway(
+        nats_url=nats_server.url, data_dir=data_dir, subject_root=subject_root, clock=clock, database_urls=database_urls
+    )
+    subjects = Subjects(subject_root)
+    watcher = await nats.connect(nats_server.url)
+    escalations: list[dict[str, object]] = []
+
+    async def on_escalation(msg: nats.aio.msg.Msg) -> None:
+        escalations.append({"subject": msg.subject, **json.loads(msg.data)})
+
+    await watcher.subscribe(subjects.escalation_raised_all, cb=on_escalation)
+    try:
+        async with (
+            LifespanManager(gateway),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://luoshi") as client,
+        ):
+            for name in ("ingest", "registry", "progress", "notify"):
+                ready = await client.get(f"/api/{name}/readyz")
+                assert ready.status_code == 200, ready.text
+
+            upload = await client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
+            assert upload.status_code == 202, upload.text
+            accepted = upload.json()
+            assert accepted["doc_no"] == "示政发〔2026〕1号"
+            assert accepted["task_count"] == 5
+
+            async def all_tasks() -> list[dict[str, object]] | None:
+                body = (await client.get("/api/registry/tasks")).json()
+                return body["data"] if body["count"] == 5 else None
+
+            tasks = await eventually(all_tasks, what="registry to hold the 5 tasks")
+            first = next(t for t in tasks if t["number"] == 1)
+            assert [u["name"] for u in first["host_units"]] == ["县工业和信息化局", "县发展改革局"]
+            task_id = first["task_id"]
+
+            async def known_to_progress() -> bool:
+                return (await client.get(f"/api/progress/tasks/{task_id}/status")).status_code == 200
+
+            await eventually(known_to_progress, what="progress to learn the task")
+
+            # A unit reports far behind in October: the task turns red and notify escalates it.
+            report = {
+                "unit": "县工业和信息化局",
+                "percent": 10,
+                "narrative": "一期项目主体施工中。",
+                "period": "2026-09",
+            }
+            posted = await client.post(
+                f"/api/progress/tasks/{task_id}/progress", json=report, headers={"Idempotency-Key": "k-1"}
+            )
+            assert posted.status_code == 201, posted.text
+            answer = posted.json()
+            assert answer["flag"] == "red"
+            retry = await client.post(
+                f"/api/progress/tasks/{task_id}/progress", json=report, headers={"Idempotency-Key": "k-1"}
+            )
+            assert retry.status_code == 201
+            assert retry.json()["report_id"] == answer["report_id"]
+
+            status = (await client.get(f"/api/progress/tasks/{task_id}/status")).json()
+            assert status["flag"] == "red"
+            assert len(status["reports"]) == 1
+
+            async def raised() -> list[dict[str, object]] | None:
+                rows = (await client.get("/api/notify/escalations", params={"level": "red"})).json()
+                return rows if len(rows) == 2 else None
+
+            rows = await eventually(raised, what="two red escalations (one per host unit)")
+            assert {r["unit"] for r in rows} == {"县工业和信息化局", "县发展改革局"}
+            await eventually(lambda: _async_len(escalations, 2), what="escalations on NATS")
+            assert all(e["subject"].startswith(f"{subject_root}.escalation.raised.red.") for e in escalations)
+
+            # The same bytes again: the same notice, nothing published twice.
+            again = await client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
+            assert again.status_code == 202
+            assert again.json()["duplicate"] is True
+            assert again.json()["notice_id"] == accepted["notice_id"]
+    finally:
+        await watcher.close()
+
+
+async def _async_len(items: list[object], n: int) -> bool:
+    return len(items) >= n
+
+
+@pytest.mark.nats
+async def test_flow_on_sqlite(nats_server: NatsServer, subject_root: str, tmp_path: Path) -> None:
+    await _run_flow(nats_server, subject_root, tmp_path, None)
+
+
+@pytest.mark.nats
+@pytest.mark.postgres
+async def test_flow_on_postgres(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path, pg_databases: dict[str, str]
+) -> None:
+    await _run_flow(nats_server, subject_root, tmp_path, pg_databases)
