@@ -287,4 +287,6 @@ def test_detect_kind_trusts_content_over_a_wrong_name() -> None:
     assert detect_kind(builders.build_docx("正文"), "upload.pdf") == "docx"
     assert detect_kind(builders.build_corrupt_pdf(), "upload.docx") == "pdf"
     assert detect_kind("正文".encode(), "notice.md") == "md"
+    assert detect_kind("说明：文件头 %PDF-1.7".encode(), "notice.txt") == "txt"
+    assert detect_kind(b"\r\n" + builders.build_corrupt_pdf(), "n.pdf") == "pdf"
     assert detect_kind("正文".encode(), "notice", "text/plain; charset=utf-8") == "txt"

@@ -84,8 +84,9 @@ def detect_kind(data: bytes, filename: str, content_type: str | None = None) -> 
     PDF), since uploads are often misnamed; the name decides only among text formats.
     """
     ext = _extension(filename)
-    head = data[:1024]
-    if b"%PDF" in head:
+    # Readers accept a PDF header a little way in (some writers put junk first); only trust
+    # that when the name agrees, so a text file quoting "%PDF" stays text.
+    if data.startswith(b"%PDF") or (ext == ".pdf" and b"%PDF-" in data[:1024]):
         return "pdf"
     if data.startswith(_ZIP_MAGICS):
         is_docx = _looks_like_zip_docx(data)
