@@ -1,0 +1,142 @@
+"""Text normaliser: removes extraction noise so the structure parser sees clean physical lines.
+
+Lines are kept (task and label boundaries live at line starts); joining broken lines is a
+separate step (`join_lines`) because only the structure parser knows where a block ends.
+Bold marks `**` survive: the assignment parser needs them (黑体为主办单位).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Variant characters seen in extracted notices, mapped to the form the directory uses.
+VARIANTS: dict[str, str] = {
+    "兗": "兖",
+    "爲": "为",
+    "衆": "众",
+    "內": "内",
+    "戶": "户",
+    "錶": "表",
+    "﹒": ".",
+}
+
+_FULLWIDTH_ALNUM = {
+    **{chr(0xFF10 + i): chr(0x30 + i) for i in range(10)},
+    **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+    **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+}
+_TRANSLATE = str.maketrans({**_FULLWIDTH_ALNUM, **VARIANTS, "\u00a0": " ", "\u3000": " ", "\u200b": ""})
+
+# PDF extractors emit Kangxi radicals and CJK compatibility ideographs that look like ordinary
+# characters (⼀ for 一); NFKC maps exactly those back.
+_COMPAT_RE = re.compile("[\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff]")
+
+WIDE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022"
+_WIDE_SPACE_RE = re.compile(rf"(?<=[{WIDE}])[ \u3000]+|[ \u3000]+(?=[{WIDE}])")
+
+_BOOKMARK_RE = re.compile(r"\[bookmark:[^\]\n]*\]")
+_LATEX_RE = re.compile(r"[_^]\{([^{}\n]{1,12})\}")
+_HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,40}>")
+# A page number glued into running text: —10— or －5－, never inside a digit run.
+_INLINE_PAGE_RE = re.compile(r"(?<!\d)[—－–]{1,2}[ \t]*\d{1,3}[ \t]*[—－–]{1,2}(?!\d)")
+_INLINE_HYPHEN_PAGE_RE = re.compile(r"(?<=\S)[ \t]+-[ \t]+\d{1,3}[ \t]+-(?:[ \t]+|$)")
+_PAGE_LINE_RE = re.compile(r"^[\s\-—－–]*(?:\d{1,3}|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?)[\s\-—－–]*$")
+_RULE_RE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s*")
+_BULLET_RE = re.compile(r"^\s*(?:[-+•●▪◆■]|\*(?!\*))\s+")
+_TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LONE_TASK_NO_RE = re.compile(r"^\s*\d{1,3}\s*[.、．]\s*$")
+
+
+def to_halfwidth_alnum(text: str) -> str:
+    """Full-width digits and ASCII letters to half-width; variants mapped; punctuation kept."""
+    text = text.translate(_TRANSLATE)
+    if _COMPAT_RE.search(text):
+        text = _COMPAT_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return text
+
+
+def squash_spaces(text: str) -> str:
+    """Remove spaces next to CJK characters or wide punctuation (区 科学技术局 → 区科学技术局)."""
+    return _WIDE_SPACE_RE.sub("", text)
+
+
+def strip_bold(text: str) -> str:
+    return text.replace("**", "")
+
+
+def compact(text: str) -> str:
+    """The comparison form: no bold marks and no whitespace at all."""
+    return re.sub(r"\s+", "", strip_bold(text))
+
+
+def clean_line(line: str) -> str:
+    """Noise removal for one physical line; returns '' when the line is pure noise."""
+    line = to_halfwidth_alnum(line)
+    line = _BOOKMARK_RE.sub("", line)
+    line = _HTML_TAG_RE.sub("", line)
+    line = _LATEX_RE.sub(r"\1", line)
+    if _RULE_RE.match(line) or _PAGE_LINE_RE.match(line):
+        return ""
+    if line.lstrip().startswith("|"):
+        if _TABLE_SEP_RE.match(line):
+            return ""
+        return squash_spaces(line.strip())
+    line = _INLINE_PAGE_RE.sub("", line)
+    line = _INLINE_HYPHEN_PAGE_RE.sub("", line)
+    # Headings and bullets can nest (`- ## **二、…**`), so peel until stable.
+    while True:
+        stripped = _BULLET_RE.sub("", _HEADING_RE.sub("", line))
+        if stripped == line:
+            break
+        line = stripped
+    line = line.lstrip("★☆ \t\u3000")
+    if "\t" in line:
+        return "\t".join(squash_spaces(cell.strip()) for cell in line.strip().split("\t"))
+    line = squash_spaces(line.strip())
+    if _PAGE_LINE_RE.match(line) or line in {"**", "****"}:
+        return ""
+    return line
+
+
+def normalise_lines(raw: str) -> list[str]:
+    """Clean physical lines of a notice, empty and noise-only lines dropped.
+
+    A task number left alone on its line (`12.`) is glued to the next line so the structure
+    parser sees the number and its text together.
+    """
+    out: list[str] = []
+    pending_number = ""
+    for raw_line in raw.splitlines():
+        line = clean_line(raw_line)
+        if not line:
+            continue
+        if _LONE_TASK_NO_RE.match(line):
+            pending_number += line.strip()
+            continue
+        if pending_number:
+            line = pending_number + line
+            pending_number = ""
+        out.append(line)
+    if pending_number:
+        out.append(pending_number)
+    return out
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join lines broken mid-sentence: no separator, except a space between two ASCII words."""
+    if not lines:
+        return ""
+    parts = [lines[0]]
+    for line in lines[1:]:
+        prev = parts[-1]
+        if prev and line and prev[-1].isascii() and prev[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            parts.append(" ")
+        parts.append(line)
+    return squash_spaces("".join(parts))
+
+
+def normalise(raw: str) -> str:
+    """The whole notice cleaned, one physical line per line (bold marks kept)."""
+    return "\n".join(normalise_lines(raw))

@@ -1,0 +1,94 @@
+"""`parse_text`: a notice's text to a `ParsedNotice` (header, chapters, tasks, assignments)."""
+
+from __future__ import annotations
+
+from proto.notice import Chapter, ParsedNotice, ParsedTask, ParseWarning
+from services.ingest.parsing.assignments import (
+    Declarations,
+    chapter_leaders,
+    labelled_values,
+    parse_assignment,
+    split_block,
+    split_people,
+)
+from services.ingest.parsing.deadlines import extract_deadline_phrases, resolve_deadline
+from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.parsing.header import parse_header, parse_indicators
+from services.ingest.parsing.normalise import compact, join_lines, normalise_lines, strip_bold
+from services.ingest.parsing.quantities import extract_quantities
+from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
+
+
+def clean_task_text(text: str) -> str:
+    return join_lines([strip_bold(text).strip()]).strip()
+
+
+def _chapter(block: ChapterBlock) -> Chapter:
+    title = block.title
+    leaders: list[str] = []
+    head, assignment, form = split_block(title)
+    if assignment is not None and form != "unlabelled":
+        title = compact(head)
+        leaders = [p for kind, v in labelled_values(assignment) for p in split_people(v) if kind == "leaders"]
+    if not leaders:
+        leaders = chapter_leaders(block.lines)
+    return Chapter(ordinal=block.ordinal, title=compact(title), leaders=leaders)
+
+
+def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, issued) -> ParsedTask:
+    if block.cells is not None:
+        text, assignment_text, form = block.cells.get("task", ""), None, "table"
+    else:
+        text, assignment_text, form = split_block(join_lines(block.lines))
+    assignment = parse_assignment(assignment_text, form, decl, cells=block.cells)
+    warnings = [ParseWarning(code=c, message=m) for c, m in block.warnings] + assignment.warnings
+    leaders = assignment.leaders
+    if not leaders and chapter is not None and chapter.leaders:
+        leaders = list(chapter.leaders)
+    if not assignment.found:
+        warnings.append(ParseWarning(code="no_assignment", message="未找到牵头领导或承办单位 / no assignment found"))
+    task_text = clean_task_text(text)
+    phrases = extract_deadline_phrases(task_text)
+    if assignment.deadline_text:
+        for phrase in extract_deadline_phrases(assignment.deadline_text) or [assignment.deadline_text]:
+            if phrase not in phrases:
+                phrases.append(phrase)
+    return ParsedTask(
+        number=block.number,
+        chapter=block.chapter,
+        text=task_text,
+        leaders=leaders,
+        host_units=assignment.host_units,
+        co_units=assignment.co_units,
+        has_etc=assignment.has_etc,
+        deadline=resolve_deadline(phrases, year, issued),
+        deadline_phrases=phrases,
+        quantities=extract_quantities(task_text),
+        warnings=warnings,
+    )
+
+
+def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
+    """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract."""
+    lines = normalise_lines(text)
+    if not lines:
+        raise NoticeParseError("empty", "文件没有可读的文字 / the document has no readable text")
+    header = parse_header(lines)
+    structure = parse_structure(lines[header.title_end :], issuer=header.doc.issuer)
+    if not structure.tasks:
+        where = f"（{source_name}）" if source_name else ""
+        raise NoticeParseError("no_tasks", f"未找到任何编号任务{where} / no numbered tasks found")
+    decl = Declarations()
+    decl.absorb("".join(structure.preamble))
+    chapters = [_chapter(c) for c in structure.chapters]
+    by_ordinal = {c.ordinal: c for c in chapters}
+    prose = "\n".join(structure.preamble + [x for c in structure.chapters for x in c.lines])
+    indicators = parse_indicators(join_lines(prose.splitlines()))
+    year, issued = header.doc.year, header.doc.issued_date
+    tasks = [_task(b, decl, by_ordinal.get(b.chapter or ""), year, issued) for b in structure.tasks]
+    warnings: list[ParseWarning] = []
+    if header.doc.doc_no is None:
+        warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))
+    if header.doc.issued_date is None:
+        warnings.append(ParseWarning(code="no_issued_date", message="未找到成文日期 / no signature date found"))
+    return ParsedNotice(doc=header.doc, indicators=indicators, chapters=chapters, tasks=tasks, warnings=warnings)
