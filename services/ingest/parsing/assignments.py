@@ -329,7 +329,7 @@ def _assign_mixed(units: UnitList, decl: Declarations, result: Assignment, label
             "host_first_group",
             f"{label}未区分主办与协办，按第一个逗号前的单位作为主办单位 / host units = first comma group",
         )
-    if len(groups) == 1 and len(groups[0]) > 1:
+    if len(groups) == 1:
         result.add_warning(
             "no_comma_all_hosts",
             f"{label}中没有逗号分组，全部单位按主办单位处理 / no comma in the list: every unit is a host",

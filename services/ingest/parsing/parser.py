@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from proto.notice import Chapter, ParsedNotice, ParsedTask, ParseWarning
 from services.ingest.parsing.assignments import (
     Declarations,
@@ -68,6 +70,15 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
     )
 
 
+def _hoist_recurring(tasks: list[ParsedTask], threshold: int = 10) -> list[ParseWarning]:
+    """A shared-suffix list repeated in many tasks is one fact: report it once for the notice."""
+    counts = Counter(w.message for t in tasks for w in t.warnings if w.code == "shared_suffix")
+    recurring = {m for m, c in counts.items() if c >= threshold}
+    for t in tasks:
+        t.warnings = [w for w in t.warnings if w.message not in recurring]
+    return [ParseWarning(code="shared_suffix", message=f"{m}（出现于{counts[m]}项任务）") for m in sorted(recurring)]
+
+
 def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
     """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract."""
     lines = normalise_lines(text)
@@ -86,7 +97,7 @@ def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
     indicators = parse_indicators(join_lines(prose.splitlines()))
     year, issued = header.doc.year, header.doc.issued_date
     tasks = [_task(b, decl, by_ordinal.get(b.chapter or ""), year, issued) for b in structure.tasks]
-    warnings: list[ParseWarning] = []
+    warnings = _hoist_recurring(tasks)
     if header.doc.doc_no is None:
         warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))
     if header.doc.issued_date is None:

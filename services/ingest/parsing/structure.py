@@ -16,7 +16,11 @@ CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 
 _CHAPTER_RE = re.compile(r"^(?:\*\*)?\s*([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.*)$")
 _TASK_RE = re.compile(r"^(?:\*\*)?\s*(\d{1,3})\s*(?:\*\*)?\s*([.、．:：])(?!\d)\s*(.*)$")
-_TASK_SPACE_RE = re.compile(r"^(\d{1,3})\s+(?=[\u4e00-\u9fff“\"《「])(.*)$")
+# `1 扩大投资` (the space is squashed by the normaliser): weak, so checked harder; a measure
+# word right after the digits (`3 家企业`) means a wrapped sentence, not a task.
+_TASK_SPACE_RE = re.compile(
+    r"^(\d{1,3})\s*(?=[\u4e00-\u9fff“\"《「])(?![个家万亿千百年月日天项人元吨亩台条座所处次场名户倍批类件套份米株头只位辆])(.*)$"
+)
 _CN_TASK_RE = re.compile(r"^(?:\*\*)?\s*[（(]([一二三四五六七八九十]{1,3})[)）]\s*(.*)$")
 _INLINE_TASK_RE = re.compile(r"(?:(?<=\s)|(?<=[\u4e00-\u9fff\*]))(\d{1,3})\s*[.、．](?!\d)")
 LABEL_LINE_RE = re.compile(
