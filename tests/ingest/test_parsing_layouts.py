@@ -295,3 +295,19 @@ def test_pathological_input_does_not_hang(payload):
     with contextlib.suppress(NoticeParseError):
         parse_text(HEAD + "一、甲\n1.任务。" + payload)
     assert time.perf_counter() - start < 5
+
+
+def test_footer_needs_a_signature_not_just_words():
+    notice = parse_text(
+        "某政发〔2024〕3号\n" + HEAD + "一、甲\n1．制定实施方案并印发\n执行。\n牵头单位：某某县人民政府\n"
+        "2．做好宣传。\n某某县人民政府\n2024年3月1日\n（此件公开发布）"
+    )
+    assert [t.number for t in notice.tasks] == [1, 2]
+    assert notice.tasks[0].text == "制定实施方案并印发执行。"
+    assert notice.tasks[0].host_units == ["某某县人民政府"]
+    assert notice.doc.issued_date == date(2024, 3, 1)
+
+
+def test_indicators_from_a_target_chapter_with_tasks():
+    notice = parse_text(HEAD + "一、2024年主要预期目标\n1．地区生产总值增长5.5%以上、力争6%。\n牵头单位：县发改局")
+    assert [(i.name, i.value, i.unit) for i in notice.indicators] == [("地区生产总值", 5.5, "%")]

@@ -130,7 +130,7 @@ def parse_header(lines: list[str]) -> HeaderResult:
 _INDICATOR_INTRO_RE = re.compile(r"(?:主要)?预期(?:目标|指标)(?:为|是)?[:：]")
 _INDICATOR_ITEM_SPLIT_RE = re.compile(r"[，,；;]")
 _INDICATOR_RE = re.compile(
-    r"^(?P<name>.+?)(?:分别)?(?:增长|下降|提高|提升|达到|控制在|降低|减少)"
+    r"^(?P<name>.+?)(?:分别|稳步|持续|力争|同比)?(?:增长|下降|提高|提升|达到|控制在|降低|减少)"
     r"(?P<num>\d+(?:\.\d+)?)?(?P<unit>%|％|个百分点)?"
 )
 
@@ -143,18 +143,23 @@ def parse_indicators(text: str) -> list[Indicator]:
         end = clean.find("。", intro.end())
         sentence = clean[intro.end() : end if end >= 0 else len(clean)]
         for item in _INDICATOR_ITEM_SPLIT_RE.split(sentence):
-            item = item.strip()
-            m = _INDICATOR_RE.match(item)
-            if not item or not m:
-                continue
-            num = m.group("num")
-            unit = m.group("unit")
-            out.append(
-                Indicator(
-                    name=m.group("name").strip(),
-                    text=item,
-                    value=float(num) if num else None,
-                    unit=("%" if unit == "％" else unit) if num else None,
-                )
-            )
+            indicator = parse_indicator(item)
+            if indicator is not None:
+                out.append(indicator)
     return out
+
+
+def parse_indicator(item: str) -> Indicator | None:
+    """One indicator phrase (`地区生产总值增长5.5%以上`); None when it names no measure."""
+    item = squash_spaces(strip_bold(item)).strip().rstrip("。.")
+    m = _INDICATOR_RE.match(item)
+    if not item or not m:
+        return None
+    num = m.group("num")
+    unit = m.group("unit")
+    return Indicator(
+        name=m.group("name").strip(),
+        text=item,
+        value=float(num) if num else None,
+        unit=("%" if unit == "％" else unit) if num else None,
+    )

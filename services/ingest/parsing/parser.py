@@ -15,7 +15,7 @@ from services.ingest.parsing.assignments import (
 )
 from services.ingest.parsing.deadlines import extract_deadline_phrases, resolve_deadline
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.header import parse_header, parse_indicators
+from services.ingest.parsing.header import parse_header, parse_indicator, parse_indicators
 from services.ingest.parsing.normalise import compact, join_lines, normalise_lines, strip_bold
 from services.ingest.parsing.quantities import extract_quantities
 from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
@@ -97,6 +97,11 @@ def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
     indicators = parse_indicators(join_lines(prose.splitlines()))
     year, issued = header.doc.year, header.doc.issued_date
     tasks = [_task(b, decl, by_ordinal.get(b.chapter or ""), year, issued) for b in structure.tasks]
+    # Where the 主要预期目标 chapter carries numbered tasks, each task states one indicator.
+    target_chapters = {c.ordinal for c in chapters if "预期目标" in c.title or "主要目标" in c.title}
+    for t in tasks:
+        if t.chapter in target_chapters and (indicator := parse_indicator(t.text.split("、")[0])) is not None:
+            indicators.append(indicator)
     warnings = _hoist_recurring(tasks)
     if header.doc.doc_no is None:
         warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))

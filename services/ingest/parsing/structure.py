@@ -27,7 +27,7 @@ LABEL_LINE_RE = re.compile(
     r"^[（(]?\s*(?:\*\*)?\s*(?:牵头|责任|分管|联系|主办|承办|协办|配合|参与|主责|完成)[\u4e00-\u9fff]{0,4}\s*[:：]"
 )
 _FOOTER_RE = re.compile(
-    r"^(?:抄送|抄报|主送|分送|报送)[:：]|^[（(]此[\u4e00-\u9fff]{0,4}(?:公开|发布)[\u4e00-\u9fff]{0,4}[)）]$|印发$"
+    r"^(?:抄送|抄报|主送|分送|报送)[:：]|^[（(]此[\u4e00-\u9fff]{0,4}(?:公开|发布)[\u4e00-\u9fff]{0,4}[)）]$|\d{1,2}日印发$"
 )
 _DATE_ONLY_RE = re.compile(r"^[\u4e00-\u9fff（）()]{0,30}?(?:19|20)\d{2}年\d{1,2}月\d{1,2}日$")
 _TERMINAL = ("。", "；", ";", "）", ")", "”", "**", "！", "？", ".")
@@ -66,11 +66,12 @@ class Structure:
     numbering: str = "arabic"
 
 
-def _is_footer(line: str, issuer: str | None) -> bool:
+def _is_footer(line: str, next_line: str, issuer: str | None) -> bool:
     c = compact(line)
     if _FOOTER_RE.search(c) or _DATE_ONLY_RE.match(c):
         return True
-    return issuer is not None and c == issuer
+    # The issuer alone on a line signs the notice only when the date follows.
+    return issuer is not None and c == issuer and bool(_DATE_ONLY_RE.match(compact(next_line)))
 
 
 class _Builder:
@@ -212,9 +213,9 @@ class _Builder:
                     cells_now[key] = (cells_now.get(key, "") + value).strip()
             self.tasks[-1].lines = [cells_now.get("task", "")]
 
-    def feed(self, line: str) -> bool:
+    def feed(self, line: str, next_line: str = "") -> bool:
         """Consume one line; False once the footer starts."""
-        if self.tasks and _is_footer(line, self.issuer):
+        if self.tasks and _is_footer(line, next_line, self.issuer):
             return False
         if line.startswith("|") or line.count("\t") >= 2:
             self.feed_table_row(line)
@@ -238,20 +239,21 @@ class _Builder:
         return True
 
 
+def _run(builder: _Builder, lines: list[str]) -> None:
+    for i, line in enumerate(lines):
+        if not builder.feed(line, lines[i + 1] if i + 1 < len(lines) else ""):
+            builder.footer = lines[i:]
+            return
+
+
 def parse_structure(lines: list[str], *, issuer: str | None = None) -> Structure:
     """Split body lines into preamble, chapters, tasks and footer."""
     builder = _Builder(issuer, cn_tasks=False)
-    for i, line in enumerate(lines):
-        if not builder.feed(line):
-            builder.footer = lines[i:]
-            break
+    _run(builder, lines)
     if not builder.tasks and any(_CN_TASK_RE.match(x) for x in lines):
         # No arabic-numbered tasks: this notice numbers its tasks （一）（二）….
         builder = _Builder(issuer, cn_tasks=True)
-        for i, line in enumerate(lines):
-            if not builder.feed(line):
-                builder.footer = lines[i:]
-                break
+        _run(builder, lines)
         structure = Structure(builder.preamble, builder.chapters, builder.tasks, builder.footer, "chinese")
         return structure
     return Structure(builder.preamble, builder.chapters, builder.tasks, builder.footer)
