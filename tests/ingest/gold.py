@@ -170,3 +170,17 @@ def format_wrong(result: dict[str, Any], fields: list[str], limit: int = 8) -> s
         for number, got, want in result["fields"][f]["wrong"][:limit]:
             out.append(f"  task {number} {f}: got={got!r} want={want!r}")
     return "\n".join(out)
+
+
+@cache
+def txt_accuracies(name: str) -> dict[str, float]:
+    """Per-field accuracies of the txt notice: the reference the docx/pdf versions must match."""
+    from services.ingest.parsing.parser import parse_text
+
+    parsed = parse_text(notice_path(name).read_text(encoding="utf-8"), source_name=name)
+    return accuracies(score(parsed, load_gold(name)))
+
+
+def differs(got: dict[str, float], reference: dict[str, float], tolerance: float = 0.01) -> dict[str, tuple]:
+    """Fields whose accuracy differs from the reference by more than `tolerance` (1% by default)."""
+    return {k: (got.get(k), v) for k, v in reference.items() if abs(got.get(k, 0.0) - v) > tolerance}

@@ -9,11 +9,13 @@ from tests.ingest.gold import (
     ASSERTED_FIELDS,
     NOTICES,
     accuracies,
+    differs,
     format_table,
     format_wrong,
     load_gold,
     notice_path,
     score,
+    txt_accuracies,
 )
 
 
@@ -47,3 +49,16 @@ def test_chapter_titles_exact(scored):
 def test_assignment_fields_exact(scored, field):
     name, result = scored
     assert accuracies(result)[field] == 1.0, f"{name}\n" + format_wrong(result, [field])
+
+
+def test_scorer_notices_a_wrong_parse():
+    name = NOTICES[-1]
+    parsed = parse_text(notice_path(name).read_text(encoding="utf-8"))
+    parsed.tasks[44].host_units = ["市科技", "人才招引工作指挥部"]
+    del parsed.tasks[3]
+    result = score(parsed, load_gold(name))
+    assert result["tasks"]["missing"] == [4]
+    assert differs(accuracies(result), txt_accuracies(name)) != {}
+    assert (45, ["人才招引工作指挥部", "市科技"], ["市科技、人才招引工作指挥部"]) in result["fields"]["host_units"][
+        "wrong"
+    ]

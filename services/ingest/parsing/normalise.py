@@ -43,10 +43,15 @@ _INLINE_PAGE_RE = re.compile(r"(?<!\d)[—－–]{1,2}[ \t]*\d{1,3}[ \t]*[—－
 _INLINE_HYPHEN_PAGE_RE = re.compile(r"(?<=\S)[ \t]+-[ \t]+\d{1,3}[ \t]+-(?:[ \t]+|$)")
 _PAGE_LINE_RE = re.compile(r"^[\s\-—－–]*(?:\d{1,3}|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?)[\s\-—－–]*$")
 _RULE_RE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
-_HEADING_RE = re.compile(r"^\s*#{1,6}\s*")
-_BULLET_RE = re.compile(r"^\s*(?:[-+•●▪◆■]|\*(?!\*))\s+")
+_HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]*", re.M)
+_BULLET_RE = re.compile(r"^[ \t]*(?:[-+•●▪◆■]|\*(?!\*))[ \t]+(?=\S)", re.M)
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LONE_TASK_NO_RE = re.compile(r"^\s*\d{1,3}\s*[.、．]\s*$")
+_PAGE_OR_RULE_LINE_RE = re.compile(
+    r"^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,}|[-—－–]?[ \t]*\d{1,3}[ \t]*[-—－–]?"
+    r"|[-—－–]{0,2}[ \t]*第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*[-—－–]{0,2})[ \t]*$",
+    re.M,
+)
 
 
 def to_halfwidth_alnum(text: str) -> str:
@@ -71,33 +76,36 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", strip_bold(text))
 
 
+def _clean_text(text: str) -> str:
+    """Whole-text noise removal (one regex pass each, so long notices stay fast)."""
+    text = to_halfwidth_alnum(text)
+    text = _BOOKMARK_RE.sub("", text)
+    text = _HTML_TAG_RE.sub("", text)
+    text = _LATEX_RE.sub(r"\1", text)
+    # Page-number and rule lines go before bullets are peeled (`- 23 -` is not a bullet).
+    text = _PAGE_OR_RULE_LINE_RE.sub("", text)
+    text = _INLINE_PAGE_RE.sub("", text)
+    text = _INLINE_HYPHEN_PAGE_RE.sub("", text)
+    # Headings and bullets nest (`- ## **二、…**`): peel twice.
+    for _ in range(2):
+        text = _BULLET_RE.sub("", _HEADING_RE.sub("", text))
+    return squash_spaces(text)
+
+
+def _finish_line(line: str) -> str:
+    line = line.strip().lstrip("★☆ \t")
+    if not line or line in {"**", "****"} or _PAGE_LINE_RE.match(line) or _RULE_RE.match(line):
+        return ""
+    if line.startswith("|"):
+        return "" if _TABLE_SEP_RE.match(line) else line
+    if "\t" in line:
+        return "\t".join(cell.strip() for cell in line.split("\t"))
+    return line
+
+
 def clean_line(line: str) -> str:
     """Noise removal for one physical line; returns '' when the line is pure noise."""
-    line = to_halfwidth_alnum(line)
-    line = _BOOKMARK_RE.sub("", line)
-    line = _HTML_TAG_RE.sub("", line)
-    line = _LATEX_RE.sub(r"\1", line)
-    if _RULE_RE.match(line) or _PAGE_LINE_RE.match(line):
-        return ""
-    if line.lstrip().startswith("|"):
-        if _TABLE_SEP_RE.match(line):
-            return ""
-        return squash_spaces(line.strip())
-    line = _INLINE_PAGE_RE.sub("", line)
-    line = _INLINE_HYPHEN_PAGE_RE.sub("", line)
-    # Headings and bullets can nest (`- ## **二、…**`), so peel until stable.
-    while True:
-        stripped = _BULLET_RE.sub("", _HEADING_RE.sub("", line))
-        if stripped == line:
-            break
-        line = stripped
-    line = line.lstrip("★☆ \t\u3000")
-    if "\t" in line:
-        return "\t".join(squash_spaces(cell.strip()) for cell in line.strip().split("\t"))
-    line = squash_spaces(line.strip())
-    if _PAGE_LINE_RE.match(line) or line in {"**", "****"}:
-        return ""
-    return line
+    return _finish_line(_clean_text(line))
 
 
 def normalise_lines(raw: str) -> list[str]:
@@ -108,12 +116,12 @@ def normalise_lines(raw: str) -> list[str]:
     """
     out: list[str] = []
     pending_number = ""
-    for raw_line in raw.splitlines():
-        line = clean_line(raw_line)
+    for raw_line in _clean_text(raw).splitlines():
+        line = _finish_line(raw_line)
         if not line:
             continue
         if _LONE_TASK_NO_RE.match(line):
-            pending_number += line.strip()
+            pending_number += line
             continue
         if pending_number:
             line = pending_number + line
