@@ -7,9 +7,9 @@ The rules follow the gold conventions (shared/gold/README.md, "quantities"):
 * a range `1-2个` gives `value` = low bound and `value_max` = high bound; `余`/`多` between number
   and unit (`3550余场`) is dropped from the unit and kept as the qualifier;
 * not quantities: Chinese numerals, numbers inside quoted names (`"八抓20条"`, `“1+N”`), codes and
-  names glued to Latin letters (S104, G237, 5G, 4A级, PM2.5), ordinals and ranks (`第5代`, `前5名`),
-  durations and dates (`3年左右`, `3个月`, `2023年`), `N大…` counts and voltages (`220千伏`), none of
-  which is followed by a unit from the list below;
+  names glued to Latin letters (S104, G237, 5G, 4A级, PM2.5), ordinals (`第5代`), ranks without a
+  unit (`全市前5`), durations and dates (`3年左右`, `3个月`, `2023年`), `N大…` counts and voltages
+  (`220千伏`): none of these is followed by a unit from the list below;
 * a repeat that only restates a target (`5%以上（含5%）`, `达到5%，或未达到5%则…`) is dropped.
 
 The matcher is one compiled regex anchored on a digit with bounded alternations, so it runs in
@@ -118,6 +118,10 @@ _BASE_UNITS = (
 _NO_MAGNITUDE = frozenset({"个百分点", "百分点", "个位次", "位次", "%", "‰", "倍"})
 
 _NUMBER = r"\d++(?:\.\d++)?+"
+# The first digit comes before the lookbehind that rejects a run entered in the middle (`1.2.3`,
+# S104, PM2.5): a pattern that opens with a digit class lets the engine skip ahead to the next
+# digit, and the lookbehind keeps a long digit run without a unit from being retried at each digit.
+_FIRST_NUMBER = r"\d(?<![\d.A-Za-z_]\d)\d*+(?:\.\d++)?+"
 _RANGE_SEP = r"[-－~～至到—–]"
 
 # A unit character that starts a common noun is no unit there: `50亿项目` is 50 亿 of a project,
@@ -149,8 +153,7 @@ def _unit_strings() -> list[str]:
 def _trie_pattern(words: list[str]) -> str:
     """A regex matching the longest of `words`, built as a trie so a failed unit costs a few steps.
 
-    A flat alternation of some 900 units is tried one by one at every digit, which is what made the
-    first version crawl on digit-dense input.
+    A flat alternation of some 900 units would be tried one by one after every digit.
     """
     trie: dict[str, dict] = {}
     for word in words:
@@ -175,7 +178,7 @@ _UNIT_WORDS = _unit_strings()
 # The lookahead rejects most non-units in one step, before the trie's branches are tried.
 _UNIT = "(?=[" + "".join(sorted({re.escape(u[0]) for u in _UNIT_WORDS})) + "])" + _trie_pattern(_UNIT_WORDS)
 _QUANTITY = re.compile(
-    rf"(?<![\d.A-Za-z_])(?P<low>{_NUMBER})"
+    rf"(?P<low>{_FIRST_NUMBER})"
     rf"(?:(?:{_UNIT})?{_RANGE_SEP}(?P<high>{_NUMBER}))?"
     rf"(?P<approx>余|多)?"
     rf"(?P<unit>{_UNIT})"
@@ -183,7 +186,7 @@ _QUANTITY = re.compile(
 
 # A unit glued to a Latin letter or digit is part of a code (`5GW` is fine, `5GWx1` is not).
 _AFTER_ASCII_UNIT = re.compile(r"[A-Za-z0-9]")
-# After 个: a duration or a rank, not a count.
+# 3个月, 5个工作日: a duration, not a count.
 _NOT_A_COUNT_AFTER_GE = re.compile(r"(?:月|工作日|小时|季度|星期|年)")
 # `第5代`, `第3个`: an ordinal. A rank such as `全市前5` has no unit, and `前100项` is a count.
 _ORDINAL_BEFORE = ("第",)
@@ -191,7 +194,7 @@ _ORDINAL_BEFORE = ("第",)
 _QUOTED = re.compile(r"“[^“”]{0,40}”|\"[^\"]{0,40}\"|《[^《》]{0,60}》|「[^「」]{0,40}」|『[^『』]{0,40}』")
 _RESTATEMENT_BEFORE = re.compile(r"(?:不含|含|未达到|未达|未完成|低于|不足)$")
 _PREFIX_QUALIFIERS = re.compile(
-    r"(?:力争|突破|超过|超|过|达到|达|不低于|不少于|不超过|控制在|稳定在|保持在|约|近|累计|以上)$"
+    r"(?:力争|突破|超过|超|过|达到|达|不低于|不少于|不超过|控制在|稳定在|保持在|约|近|累计)$"
 )
 _SUFFIX_QUALIFIER = re.compile(r"(?:以上|以下|以内|之内|左右|及以上|及以下)")
 _BREAKS = r"[，,、；;。：:！？!?（）()\[\]【】]"
