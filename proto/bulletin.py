@@ -8,7 +8,7 @@ from proto.envelope import Event
 
 
 class BulletinPublished(Event):
-    bulletin_id: str
+    bulletin_id: str = Field(description="Id of the bulletin.")
     title: str = Field(description="Chinese title, e.g. 2025年第3期督查通报.")
     period: str = Field(description="The period covered.")
     counts: dict[str, int] = Field(default_factory=dict, description="Tasks per flag.")

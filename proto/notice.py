@@ -87,4 +87,4 @@ class NoticeParsed(Event):
     notice_id: str = Field(description="Id of the upload: the sha256 of its bytes, first 16 hex digits.")
     sha256: str = Field(description="sha256 of the uploaded bytes.")
     filename: str = Field(description="Name of the uploaded file.")
-    parse: ParsedNotice
+    parse: ParsedNotice = Field(description="The whole parse: header, indicators, chapters and tasks.")

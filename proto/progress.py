@@ -15,7 +15,7 @@ class ProgressReported(Event):
     """A unit's progress report, durably recorded."""
 
     report_id: str = Field(description="Id of the recorded report.")
-    task_id: str
+    task_id: str = Field(description="Stable id of the task reported on.")
     unit: str = Field(description="The reporting unit.")
     period: str | None = Field(default=None, description="Reporting period, e.g. 2025-03 or 2025-W10.")
     percent: float = Field(ge=0, le=100, description="完成情况: completion in percent.")
@@ -25,11 +25,13 @@ class ProgressReported(Event):
 class StatusChanged(Event):
     """A task's flag changed; `reason` says why in figures."""
 
-    task_id: str
+    task_id: str = Field(description="Stable id of the task.")
     old_flag: Flag | None = Field(default=None, description="The flag before; None for a new task.")
-    new_flag: Flag
+    new_flag: Flag = Field(
+        description="The flag now: blue (on track), yellow (lagging), red (seriously behind or overdue)."
+    )
     percent: float = Field(description="Completion in percent.")
     expected_percent: float = Field(description="Where the task should be by now, in percent.")
     reason: str = Field(description="Chinese-first explanation with the figures.")
-    host_units: list[str] = Field(default_factory=list)
-    leaders: list[str] = Field(default_factory=list)
+    host_units: list[str] = Field(default_factory=list, description="Host units, who must act.")
+    leaders: list[str] = Field(default_factory=list, description="Lead leaders, who answer for the task.")

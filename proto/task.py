@@ -35,12 +35,12 @@ class TaskUpserted(Event):
     notice_id: str = Field(description="Id of the notice upload the task came from.")
     doc_no: str = Field(description="文号 of the notice.")
     version: int = Field(default=1, description="Registry version of the task; grows with each change.")
-    number: int
-    chapter: str | None = None
-    text: str
-    leaders: list[str] = Field(default_factory=list)
+    number: int = Field(description="Task number in the notice.")
+    chapter: str | None = Field(default=None, description="Chapter ordinal: 一, 二…")
+    text: str = Field(description="The task text.")
+    leaders: list[str] = Field(default_factory=list, description="Lead leaders as written.")
     host_units: list[UnitRef] = Field(default_factory=list, description="Units that lead the work.")
     co_units: list[UnitRef] = Field(default_factory=list, description="Units that help.")
     issued_date: date | None = Field(default=None, description="The notice's date: progress is measured from it.")
     due_date: date | None = Field(default=None, description="When the task must be done.")
-    quantities: list[Quantity] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(default_factory=list, description="Quantitative targets, indexed from 0.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from faststream.specification import AsyncAPI
 
 import proto
@@ -35,4 +36,6 @@ def render_asyncapi() -> str:
         version="1.0.0",
         description="落实 Luoshi: every event the services publish and consume on NATS JetStream.",
     )
-    return spec.to_specification().to_yaml()
+    # FastStream's key order follows set iteration; sorted keys make the document reproducible.
+    document = yaml.safe_load(spec.to_specification().to_yaml())
+    return yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=120)

@@ -17,7 +17,7 @@ from services.common.natsserver import NatsServer, port_is_free
 
 app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXAMPLE_NOTICE = "example-notice.txt"
 

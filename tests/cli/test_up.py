@@ -1,0 +1,107 @@
+"""`luoshi up`: the one-command local run, as a newcomer uses it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.common.natsserver import free_port
+
+LUOSHI = str(Path(sys.executable).parent / "luoshi")
+
+
+def _start(tmp_path: Path, port: int, nats_port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [LUOSHI, "up", "--port", str(port), "--nats-port", str(nats_port), "--data", str(tmp_path / "var")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def _wait_for_tasks(proc: subprocess.Popen[str], port: int, expected: int) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"luoshi up exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            body = httpx.get(f"http://127.0.0.1:{port}/api/registry/tasks", timeout=2).json()
+            if body["count"] == expected:
+                return body  # type: ignore[no-any-return]
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        time.sleep(0.25)
+    pytest.fail("the example notice's tasks never appeared")
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    return out
+
+
+@pytest.mark.nats
+def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Path) -> None:
+    port, nats_port = free_port(), free_port()
+    proc = _start(tmp_path, port, nats_port)
+    try:
+        body = _wait_for_tasks(proc, port, 5)
+        task_id = body["data"][0]["task_id"]
+        unit = body["data"][0]["host_units"][0]["name"]
+
+        def status() -> httpx.Response:
+            return httpx.get(f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2)
+
+        deadline = time.monotonic() + 20
+        while status().status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        posted = httpx.post(
+            f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/progress",
+            json={"unit": unit, "percent": 100, "narrative": "已完成"},
+            timeout=5,
+        )
+        assert posted.status_code == 201, posted.text
+        assert status().json()["percent"] == 100
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+    finally:
+        out = _stop(proc)
+    assert "已启动" in out and "Ctrl-C" in out
+    assert (tmp_path / "var" / "registry.db").exists()
+    assert (tmp_path / "var" / "nats" / "jetstream").is_dir()
+
+    again = _start(tmp_path, port, nats_port)
+    try:
+        _wait_for_tasks(again, port, 5)
+        assert (
+            httpx.get(f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2).json()["percent"]
+            == 100
+        )
+    finally:
+        _stop(again)
+
+
+def test_up_reports_a_taken_port_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [LUOSHI, "up", "--port", str(port), "--data", str(tmp_path / "var")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    output = (result.stdout + result.stderr).strip()
+    assert "已被占用" in output and "already in use" in output
+    assert "Traceback" not in output
+    assert len(output.splitlines()) == 1

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from proto.progress import StatusChanged
+from services.notify.ladder import escalation_id, steps_for
+from services.progress.flags import Thresholds, expected_percent, judge
+
+T = Thresholds(yellow_gap=10, red_gap=30)
+START, DUE = date(2026, 1, 1), date(2026, 12, 31)
+
+
+def test_expected_percent_is_elapsed_time_share() -> None:
+    assert expected_percent(START, DUE, date(2026, 1, 1)) == 0
+    assert expected_percent(START, DUE, date(2026, 7, 2)) == pytest.approx(50, abs=0.5)
+    assert expected_percent(START, DUE, date(2027, 3, 1)) == 100
+    assert expected_percent(START, None, date(2026, 7, 1)) == 0
+
+
+@pytest.mark.parametrize(
+    ("percent", "today", "flag"),
+    [
+        (50, date(2026, 7, 2), "blue"),
+        (35, date(2026, 7, 2), "yellow"),
+        (15, date(2026, 7, 2), "red"),
+        (99, date(2027, 1, 5), "red"),
+        (100, date(2027, 1, 5), "blue"),
+    ],
+)
+def test_flag_rules(percent: float, today: date, flag: str) -> None:
+    verdict = judge(percent=percent, start=START, due=DUE, today=today, thresholds=T)
+    assert verdict.flag == flag
+    assert " / " in verdict.reason
+
+
+def test_thresholds_are_configuration() -> None:
+    strict = Thresholds(yellow_gap=1, red_gap=5)
+    assert judge(percent=45, start=START, due=DUE, today=date(2026, 7, 2), thresholds=strict).flag == "red"
+
+
+def _change(old: str | None, new: str) -> StatusChanged:
+    return StatusChanged(
+        task_id="t1",
+        old_flag=old,
+        new_flag=new,
+        percent=1,
+        expected_percent=50,
+        reason="r",
+        host_units=["甲局", "乙局"],  # type: ignore[arg-type]
+    )
+
+
+def test_ladder_red_escalates_each_host_unit() -> None:
+    steps = steps_for(_change("yellow", "red"))
+    assert [(s.level, s.unit) for s in steps] == [("red", "甲局"), ("red", "乙局")]
+    assert "督办" in steps[0].message
+
+
+def test_ladder_yellow_reminds_and_recovery_is_silent() -> None:
+    assert {s.level for s in steps_for(_change("blue", "yellow"))} == {"reminder"}
+    assert steps_for(_change("red", "blue")) == []
+    assert steps_for(_change("red", "yellow")) == []
+
+
+def test_escalation_ids_are_deterministic() -> None:
+    assert escalation_id("e1", "red", "甲局") == escalation_id("e1", "red", "甲局")
+    assert escalation_id("e1", "red", "甲局") != escalation_id("e2", "red", "甲局")
