@@ -44,6 +44,9 @@ def pairs(text: str) -> list[tuple[float, str]]:
         ("使用频率最高的前100项电子证照", [(100, "项")]),
         ("新增１２家", [(12, "家")]),
         ("融资10亿人民币", [(10, "亿")]),
+        ("新增城镇就业1.2万人以上，城镇调查失业率控制在5.5%以内", [(1.2, "万人"), (5.5, "%")]),
+        ("举办培训班20期，压缩至5个工作日", [(20, "期")]),
+        ("300余家、100多家，1.5亿立方米", [(300, "家"), (100, "家"), (1.5, "亿立方米")]),
     ],
 )
 def test_recorded(text: str, expected: list[tuple[float, str]]) -> None:
@@ -65,6 +68,7 @@ def test_recorded(text: str, expected: list[tuple[float, str]]) -> None:
         "主攻世界500强、中国500强",
         "2023年新建，3年左右完成，压缩至3个工作日，用2个月时间",
         "创建5A级景区",
+        "2023—2025年，24小时自助服务区、15分钟生活圈",
     ],
 )
 def test_not_recorded(text: str) -> None:
@@ -75,6 +79,9 @@ def test_range_keeps_both_bounds() -> None:
     first, second = extract_quantities("培育1-2个示范园区，提高1-3个百分点")
     assert (first.value, first.value_max, first.unit) == (1, 2, "个")
     assert (second.value, second.value_max, second.unit) == (1, 3, "个百分点")
+    ratio, count = extract_quantities("增长25%—30%，培育3至5个")
+    assert (ratio.value, ratio.value_max, ratio.unit) == (25, 30, "%")
+    assert (count.value, count.value_max, count.unit) == (3, 5, "个")
 
 
 def test_restated_threshold_is_not_a_new_target() -> None:

@@ -50,6 +50,8 @@ _PHRASE = re.compile(
 )
 # A table's 完成时限 cell may be written as a numeric date: 2023.12.31, 2023-06-30, 2023/6.
 _NUMERIC_DATE = re.compile(r"(20\d{2})[./\-](1[0-2]|0?[1-9])(?:[./\-]([0-3]?\d))?(?:日)?(?:前|底前|底)?")
+# 截至2022年底，… reports where things stand, it sets no time limit.
+_STATUS_DATE = "截至"
 _CLAUSE_OPENERS = frozenset("，,。；;：:！？!?、（(")
 _BOOK_TITLE = re.compile(r"《[^《》]{0,80}》")
 _WHITESPACE = re.compile(r"\s+")
@@ -69,14 +71,16 @@ def extract_deadline_phrases(text: str) -> list[str]:
 
 
 def _is_deadline(text: str, match: re.Match[str]) -> bool:
-    """Drop a year that is an attribute: 2023年度, or a bare 2023年 inside a clause."""
+    """Drop a year that is an attribute (2023年度, a bare 2023年 inside a clause) or a status date."""
     if match["year"] is None:
         return True
     if match["ytail"] == "度":
         return False
+    start = match.start()
+    if text.startswith(_STATUS_DATE, max(0, start - len(_STATUS_DATE))):
+        return False
     if match["to"] or match["ymonth"] or match["ytail"]:
         return True
-    start = match.start()
     return start == 0 or text[start - 1] in _CLAUSE_OPENERS
 
 

@@ -112,6 +112,9 @@ _BASE_UNITS = (
     "款",
     "床位",
     "片",
+    "期",
+    "届",
+    "轮",
     "倍",
 )
 # Magnitudes combine with amounts and counts, not with ratios or Latin units (`5万%` is no unit).
@@ -141,6 +144,8 @@ _NOT_UNIT_BEFORE = {
     "种": "植养子",
     "片": "区",
     "头": "部",
+    "期": "间末限",
+    "轮": "胎",
 }
 
 
@@ -203,7 +208,7 @@ _LAST_CLAUSE_BREAK = re.compile(rf"(?s:.*){_BREAKS}")
 _LAST_SENTENCE_END = re.compile(r"(?s:.*)[。；;！？!?]")
 _LEADING_NOISE = re.compile(r"^(?:年内|全年|上半年|下半年|年底前|年底|力争|确保|其中|争取到|并|和|及|共)+")
 _NOUN_TAIL = re.compile(r"[^，,、；;。：:！？!?（）()\[\]【】\d和及与等]{1,12}")
-_CLASSIFIERS = frozenset("个家项条座处所名张户套台件类辆栋间盏株棵头只艘批支块宗份篇种款片") | {"床位"}
+_CLASSIFIERS = frozenset("个家项条座处所名张户套台件类辆栋间盏株棵头只艘批支块宗份篇种款片期届轮") | {"床位"}
 _FULLWIDTH_CHARS = re.compile("[０-９．％]")
 _WHITESPACE = re.compile(r"\s+")
 # Context examined around a number, bounded so that the work per match is too.
