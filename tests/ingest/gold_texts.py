@@ -2,17 +2,17 @@
 
 The quantity and deadline extractors are tested on these texts, so their tests do not depend on the
 structure parser: the cleaning here follows the gold README (noise removed, then all whitespace).
+The shared folder is found as in `tests.ingest.gold` (LUOSHI_SHARED overrides it).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from tests.ingest.gold import load_gold, notice_path
 
 _PAGE_NUMBER_LINE = re.compile(r"^[ \t]*-[ \t]*\d+[ \t]*-[ \t]*$", re.M)
 _PAGE_NUMBER_DASHES = re.compile(r"—\s*\d+\s*—")
@@ -23,13 +23,6 @@ _BULLET = re.compile(r"^[ \t]*-[ \t]+", re.M)
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _LATEX_SUB = re.compile(r"_\{([^{}]*)\}")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def shared_root() -> Path:
-    env = os.environ.get("LUOSHI_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def clean_notice(raw: str) -> str:
@@ -55,19 +48,10 @@ class GoldTask:
     gold: dict[str, Any]
 
 
-def notice_names() -> list[str]:
-    return sorted(p.name.removesuffix(".gold.json") for p in (shared_root() / "gold").glob("*.gold.json"))
-
-
-@cache
-def load_gold(name: str) -> dict[str, Any]:
-    return json.loads((shared_root() / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
-
-
 @cache
 def gold_tasks(name: str) -> tuple[GoldTask, ...]:
     """Every gold task of a notice with its cleaned text, found in order in the cleaned notice."""
-    raw = (shared_root() / "notices" / f"{name}.txt").read_text(encoding="utf-8")
+    raw = notice_path(name).read_text(encoding="utf-8")
     cleaned = clean_notice(raw)
     golds = load_gold(name)["tasks"]
     starts: list[int] = []

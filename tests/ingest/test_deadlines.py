@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ingest.parsing.deadlines import extract_deadline_phrases, phrase_due_date, resolve_deadline
-from tests.ingest.gold_texts import gold_tasks, load_gold, notice_names
+from tests.ingest.gold import NOTICES, load_gold
+from tests.ingest.gold_texts import gold_tasks
 
 EXACT_TARGET = 0.95
 
@@ -166,7 +167,7 @@ def test_pathological_input_is_linear(payload: str) -> None:
 
 def test_gold_phrases_per_notice() -> None:
     rows, misses = [], []
-    for name in notice_names():
+    for name in NOTICES:
         year = load_gold(name)["doc"]["year"]
         tasks = gold_tasks(name)
         exact = 0

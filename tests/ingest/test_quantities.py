@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ingest.parsing.quantities import extract_quantities
-from tests.ingest.gold_texts import GoldTask, gold_tasks, notice_names
+from tests.ingest.gold import NOTICES
+from tests.ingest.gold_texts import GoldTask, gold_tasks
 
 F1_TARGET = 0.95
 
@@ -164,7 +165,7 @@ def _notice_counts(tasks: tuple[GoldTask, ...]) -> tuple[int, int, int]:
 
 def test_gold_f1_per_notice() -> None:
     rows = []
-    for name in notice_names():
+    for name in NOTICES:
         tp, fp, fn = _notice_counts(gold_tasks(name))
         rows.append((name, tp, fp, fn, 2 * tp / (2 * tp + fp + fn) if tp else 0.0))
     print("\nnotice                                  tp   fp   fn     F1")
