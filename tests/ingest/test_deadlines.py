@@ -81,6 +81,7 @@ def test_whitespace_is_ignored() -> None:
         ("2026年前", date(2025, 12, 31)),
         ("2023.12.31", date(2023, 12, 31)),
         ("长期坚持", None),
+        ("《2023年》", None),
     ],
 )
 def test_phrase_due_date(phrase: str, due: date | None) -> None:
@@ -157,6 +158,8 @@ def test_throughput_on_random_bytes() -> None:
         "1年" * 100_000,
         "年" * 200_000,
         "1个-" * 30_000,
+        "《年内》" * 50_000,
+        "".join(f"{2000 + i % 100}年{i % 12 + 1}月{i % 28 + 1}日前，" for i in range(20_000)),
     ],
 )
 def test_pathological_input_is_linear(payload: str) -> None:

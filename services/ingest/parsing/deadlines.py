@@ -27,12 +27,14 @@ _MONTH_TAIL = r"(?:份|底前|末前|底|末|前|中旬|上旬|下旬|初)"
 _NOT_COUNTED = r"(?<![\d个每第])"
 
 # Every phrase opens with one of these; testing it first keeps the scan fast on other text.
-_FIRST_CHARS = rf"(?=[到\d{_CN_CHARS}第前上下年全])"
+_FIRST_CHARS = rf"(?=[《到\d{_CN_CHARS}第前上下年全])"
 _PHRASE = re.compile(
     _FIRST_CHARS
     + "(?:"
     + "|".join(
         (
+            # A book title is matched whole so that 《2023年工作要点》 yields no phrase.
+            r"(?P<title>《[^《》]{0,80}》)",
             # An explicit year, with an optional 到, month, day and bound: 到2025年底, 2023年6月底前.
             r"(?P<to>到)?(?<![\d\-—–~～至])(?P<year>20\d{2})年"
             rf"(?:(?P<ymonth>{_MONTH})月(?:(?P<yday>[0-3]?\d)日)?)?"
@@ -53,25 +55,23 @@ _NUMERIC_DATE = re.compile(r"(20\d{2})[./\-](1[0-2]|0?[1-9])(?:[./\-]([0-3]?\d))
 # 截至2022年底，… reports where things stand, it sets no time limit.
 _STATUS_DATE = "截至"
 _CLAUSE_OPENERS = frozenset("，,。；;：:！？!?、（(")
-_BOOK_TITLE = re.compile(r"《[^《》]{0,80}》")
 _WHITESPACE = re.compile(r"\s+")
 
 
 def extract_deadline_phrases(text: str) -> list[str]:
     """The unique time-limit phrases of a cleaned task text, in order of first occurrence."""
     flat = _WHITESPACE.sub("", text)
-    titles = [(m.start(), m.end()) for m in _BOOK_TITLE.finditer(flat)]
-    phrases: list[str] = []
+    phrases: dict[str, None] = {}  # insertion-ordered set
     for match in _PHRASE.finditer(flat):
-        if _is_deadline(flat, match) and not any(a < match.start() < b for a, b in titles):
-            phrase = match.group()
-            if phrase not in phrases:
-                phrases.append(phrase)
-    return phrases
+        if _is_deadline(flat, match):
+            phrases.setdefault(match.group())
+    return list(phrases)
 
 
 def _is_deadline(text: str, match: re.Match[str]) -> bool:
     """Drop a year that is an attribute (2023年度, a bare 2023年 inside a clause) or a status date."""
+    if match["title"]:
+        return False
     if match["year"] is None:
         return True
     if match["ytail"] == "度":
@@ -116,7 +116,7 @@ def phrase_due_date(phrase: str, year: int | None) -> date | None:
 
 def _due_date(phrase: str, year: int | None) -> date | None:
     match = _PHRASE.fullmatch(phrase)
-    if match is None:
+    if match is None or match["title"]:
         numeric = _NUMERIC_DATE.fullmatch(phrase)
         return _bound(int(numeric[1]), numeric[2], numeric[3], None) if numeric else None
     if match["year"]:
