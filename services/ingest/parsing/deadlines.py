@@ -87,13 +87,14 @@ def _is_deadline(text: str, match: re.Match[str]) -> bool:
 def resolve_deadline(phrases: list[str], year: int | None, issued: date | None = None) -> Deadline | None:
     """The governing deadline of a task: the phrase that falls due last.
 
-    A task is done when its last part is due, so of `年内…上半年…年底` the governing deadline is
-    年底; `3年左右` in a 2025 notice counts 2025 as the first of three years and gives 2027-12-31
-    (the convention of 三年行动（2025-2027年）). Phrases are resolved against the notice `year`, or
-    the year of `issued` when the year is unknown; a phrase naming its own year (到2025年,
-    2023年6月底前) needs neither. Without any resolvable phrase the default is the end of the
-    notice year with an empty phrase, which marks the date as inferred rather than written.
-    Returns None when no year is known and no phrase names one.
+    A task is done when its last part is due, so of `上半年…年底` the governing deadline is 年底
+    (on a tie the phrase written first wins). `3年左右` in a 2025 notice counts 2025 as the first
+    of three years and gives 2027-12-31 (the convention of 三年行动（2025-2027年）). Phrases are
+    resolved against the notice `year`, or the year of `issued` when the year is unknown; a phrase
+    naming its own year (到2025年, 2023年6月底前) needs neither. Phrases that cannot be placed in
+    time (长期坚持, from a 完成时限 cell) are passed over. Without any resolvable phrase the
+    default is the end of the notice year with an empty phrase, which marks the date as inferred
+    rather than written. Returns None when no year is known and no phrase names one.
     """
     base = year if year is not None else (issued.year if issued else None)
     best: Deadline | None = None
