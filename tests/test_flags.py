@@ -37,7 +37,7 @@ def test_flag_rules(percent: float, today: date, flag: str) -> None:
 
 def test_thresholds_are_configuration() -> None:
     strict = Thresholds(yellow_gap=1, red_gap=5)
-    assert judge(percent=45, start=START, due=DUE, today=date(2026, 7, 2), thresholds=strict).flag == "red"
+    assert judge(percent=40, start=START, due=DUE, today=date(2026, 7, 2), thresholds=strict).flag == "red"
 
 
 def _change(old: str | None, new: str) -> StatusChanged:

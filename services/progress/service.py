@@ -27,7 +27,7 @@ def _refresh_flag(
 ) -> bool:
     """Re-judge a task and stage `status.changed` when its flag moves. Returns whether it moved."""
     verdict = judge(percent=task.percent, start=task.issued_date, due=task.due_date, today=today, thresholds=thresholds)
-    old = task.flag
+    old = task.flag or None
     task.expected_percent = verdict.expected_percent
     task.reason = verdict.reason
     moved = verdict.flag != old
@@ -60,7 +60,8 @@ def apply_task_upserted(
         return
     task = session.get(ProgressTask, event.task_id)
     if task is None or event.version >= task.task_version:
-        task = task or ProgressTask(task_id=event.task_id, key=event.key, doc_no=event.doc_no, text=event.text)
+        # A new task has no flag yet, so its first judgement is a change from None.
+        task = task or ProgressTask(task_id=event.task_id, key=event.key, doc_no=event.doc_no, text=event.text, flag="")
         task.key, task.doc_no, task.text = event.key, event.doc_no, event.text
         task.leaders = list(event.leaders)
         task.host_units = [u.name for u in event.host_units]

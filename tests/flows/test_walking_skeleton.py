@@ -24,7 +24,7 @@ EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notic
 async def _run_flow(
     nats_server: NatsServer, subject_root: str, data_dir: Path, database_urls: dict[str, str] | None
 ) -> None:
-    clock = ManualClock(datetime(2026, 10, 1, 9, 0))
+    clock = ManualClock(datetime(2026, 1, 25, 9, 0))
     gateway = create_gateway(
         nats_url=nats_server.url, data_dir=data_dir, subject_root=subject_root, clock=clock, database_urls=database_urls
     )
@@ -65,7 +65,11 @@ async def _run_flow(
 
             await eventually(known_to_progress, what="progress to learn the task")
 
-            # A unit reports far behind in October: the task turns red and notify escalates it.
+            status = (await client.get(f"/api/progress/tasks/{task_id}/status")).json()
+            assert status["flag"] == "blue", status
+
+            # In October a unit reports far behind: the task turns red and notify escalates it.
+            clock.set(datetime(2026, 10, 1, 9, 0))
             report = {
                 "unit": "县工业和信息化局",
                 "percent": 10,
@@ -90,12 +94,15 @@ async def _run_flow(
 
             async def raised() -> list[dict[str, object]] | None:
                 rows = (await client.get("/api/notify/escalations", params={"level": "red"})).json()
-                return rows if len(rows) == 2 else None
+                mine = [r for r in rows if r["task_id"] == task_id]
+                return mine if len(mine) == 2 else None
 
             rows = await eventually(raised, what="two red escalations (one per host unit)")
             assert {r["unit"] for r in rows} == {"县工业和信息化局", "县发展改革局"}
             await eventually(lambda: _async_len(escalations, 2), what="escalations on NATS")
-            assert all(e["subject"].startswith(f"{subject_root}.escalation.raised.red.") for e in escalations)
+            mine = [e for e in escalations if e["task_id"] == task_id]
+            assert len(mine) == 2
+            assert all(e["subject"].startswith(f"{subject_root}.escalation.raised.red.") for e in mine)
 
             # The same bytes again: the same notice, nothing published twice.
             again = await client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
