@@ -464,10 +464,20 @@ class _Line:
     segments: list[Segment]
 
 
+# The PDF specification (Annex D, WinAnsiEncoding note) maps every unused code above 40 octal to
+# the bullet; writers such as reportlab use 0x7F for "•", which pdfminer leaves unmapped.
+_WINANSI_BULLET_CODES = {"(cid:127)", "(cid:129)", "(cid:141)", "(cid:143)", "(cid:144)", "(cid:157)"}
+_STANDARD_TEXT_FONTS = ("Helvetica", "Times", "Courier", "Arial")
+
+
 def _pdf_char_text(ch: dict[str, Any]) -> str:
     text = ch["text"]
-    # pdfminer writes "(cid:123)" for glyphs it cannot map to Unicode; they carry no text.
-    return "" if text.startswith("(cid:") else text
+    if not text.startswith("(cid:"):
+        return text
+    if text in _WINANSI_BULLET_CODES and str(ch.get("fontname", "")).startswith(_STANDARD_TEXT_FONTS):
+        return "•"
+    # Any other "(cid:123)" is a glyph pdfminer cannot map to Unicode; it carries no text.
+    return ""
 
 
 def _group_lines(chars: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
