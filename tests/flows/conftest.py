@@ -33,7 +33,7 @@ async def system(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFacto
     data: Path = tmp_path_factory.mktemp("system")
     app = create_gateway(nats_url=nats_server.url, data_dir=data, subject_root=root, clock=clock)
     async with (
-        LifespanManager(app),
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi") as client,
     ):
         yield System(app=app, client=client, clock=clock, subject_root=root, nats_url=nats_server.url)

@@ -38,7 +38,7 @@ async def _run_flow(
     await watcher.subscribe(subjects.escalation_raised_all, cb=on_escalation)
     try:
         async with (
-            LifespanManager(gateway),
+            LifespanManager(gateway, startup_timeout=30, shutdown_timeout=30),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://luoshi") as client,
         ):
             for name in ("ingest", "registry", "progress", "notify"):
