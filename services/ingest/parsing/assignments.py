@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from proto.notice import ParseWarning
-from services.ingest.parsing.normalise import strip_bold
+from services.ingest.parsing.normalise import no_space, strip_bold
 
 LEADER_LABEL = r"(?:牵头|责任|分管|联系|包保)(?:市|区|县)?(?:级)?领导|责任人"
 HOST_LABEL = r"牵头责任单位|牵头单位|牵头部门|主办单位|主责单位"
@@ -44,16 +45,15 @@ _ITEM_SEPS = "、"
 _TRAIL_PUNCT = "。.，,；;：:、 \t\n"
 
 # A unit name ends in one of these; a fragment that does not (市科技) is part of the next one.
-_UNIT_SUFFIX_RE = re.compile(
-    r"(?:[局委办部院室会司台团社联组行街道镇乡村县市区府心构班队门位关协校站所厂处科馆署厅园港场"
-    r"中心公司集团政府指挥部）)]|等)$"
+_UNIT_SUFFIXES = tuple(
+    "局委办部院室会司台团社联组行街道镇乡村县市区府心构班队门位关协校站所厂处科馆署厅园港场中心公司集团政府指挥部）)等"
 )
 _GENERIC_RE = re.compile(r"^(?:单位|部门|机构|企业|企事业单位|人员|社会组织|组织)$")
 COLLECTIVE_RE = re.compile(
     r"^(?:各|相关|有关|其他|其它|全体)|(?:直|政府|市|区|县)(?:各|相关|有关)|成员单位$|各(?:部门|单位)"
 )
-_SHARED_SUFFIX_RE = re.compile(r"(?:政府|管委会)(?:（管委会）)?$")
-_BARE_PLACE_RE = re.compile(r"[市县区]$")
+_SHARED_SUFFIXES = ("政府", "管委会", "政府（管委会）", "管委会（管委会）")
+_BARE_PLACES = ("市", "县", "区")
 _UNIT_LIST_ITEM_RE = re.compile(r"^[\u4e00-\u9fff“”\"（）()]{2,40}$")
 
 
@@ -112,7 +112,7 @@ def _looks_like_unit_list(content: str) -> bool:
     items = [i.strip() for i in items if i.strip()]
     if not items:
         return False
-    return all(_UNIT_LIST_ITEM_RE.match(i) and _UNIT_SUFFIX_RE.search(i) for i in items)
+    return all(_UNIT_LIST_ITEM_RE.match(i) and i.endswith(_UNIT_SUFFIXES) for i in items)
 
 
 def split_block(block: str) -> tuple[str, str | None, str]:
@@ -149,6 +149,9 @@ def split_block(block: str) -> tuple[str, str | None, str]:
 
 
 def split_outside_parens(text: str, seps: str) -> list[str]:
+    if "（" not in text and "(" not in text:
+        # No parentheses (the usual list): one regex split instead of a loop over characters.
+        return _splitter(seps).split(text)
     parts: list[str] = []
     depth = 0
     start = 0
@@ -177,11 +180,13 @@ class UnitList:
 
 
 def _clean_item(item: str) -> str:
-    return re.sub(r"\s+", "", item).strip(_TRAIL_PUNCT)
+    return no_space(item).strip(_TRAIL_PUNCT)
 
 
 def _merge_fragments(items: list[str], warnings: list[ParseWarning]) -> list[str]:
     """Re-join a 、 that sits inside one name (市科技、人才招引工作指挥部, 各部门、单位)."""
+    if len(items) < 2:
+        return items
     out: list[str] = []
     i = 0
     while i < len(items):
@@ -189,9 +194,9 @@ def _merge_fragments(items: list[str], warnings: list[ParseWarning]) -> list[str
         while i + 1 < len(items):
             nxt = items[i + 1]
             if _GENERIC_RE.match(nxt) or (
-                not _UNIT_SUFFIX_RE.search(item)
+                not item.endswith(_UNIT_SUFFIXES)
                 and not COLLECTIVE_RE.search(item)
-                and _UNIT_SUFFIX_RE.search(nxt)
+                and nxt.endswith(_UNIT_SUFFIXES)
                 and len(item) <= 8
             ):
                 if not _GENERIC_RE.match(nxt):
@@ -217,13 +222,13 @@ def split_units(value: str) -> UnitList:
             if after and after[0] in _GROUP_SEPS + _ITEM_SEPS:
                 bold_prefix = [_clean_item(x) for x in split_outside_parens(raw[2:close], _GROUP_SEPS + "、")]
                 bold_prefix = [x for x in bold_prefix if x]
-    text = re.sub(r"\s+", "", strip_bold(raw)).strip(_TRAIL_PUNCT)
+    text = no_space(strip_bold(raw)).strip(_TRAIL_PUNCT)
     has_etc = False
     groups: list[list[str]] = []
     for group in split_outside_parens(text, _GROUP_SEPS):
         items: list[str] = []
         for item in split_outside_parens(group, _ITEM_SEPS):
-            item = _clean_item(item)
+            item = item.strip(_TRAIL_PUNCT)  # `text` has no whitespace left
             if item.endswith("等") and len(item) > 1:
                 item = item[:-1].rstrip(_TRAIL_PUNCT)
                 has_etc = True
@@ -232,7 +237,7 @@ def split_units(value: str) -> UnitList:
         items = _merge_fragments(items, warnings)
         if items:
             groups.append(items)
-        if len(items) >= 2 and _SHARED_SUFFIX_RE.search(items[-1]) and _BARE_PLACE_RE.search(items[-2]):
+        if len(items) >= 2 and items[-1].endswith(_SHARED_SUFFIXES) and items[-2].endswith(_BARE_PLACES):
             warnings.append(
                 warn(
                     "shared_suffix",
@@ -251,7 +256,7 @@ def split_units(value: str) -> UnitList:
 
 
 def split_people(value: str) -> list[str]:
-    text = re.sub(r"\s+", "", strip_bold(value)).strip(_TRAIL_PUNCT)
+    text = no_space(strip_bold(value)).strip(_TRAIL_PUNCT)
     out = []
     for item in split_outside_parens(text, _GROUP_SEPS + _ITEM_SEPS):
         item = item.strip(_TRAIL_PUNCT)
@@ -265,6 +270,12 @@ def split_people(value: str) -> list[str]:
 # -- assignment parsing ---------------------------------------------------------------------
 
 
+@cache
+def _splitter(seps: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape(seps) + "]")
+
+
+@cache
 def _kind_of(label: str) -> str:
     for kind, pattern in _KIND:
         if pattern.fullmatch(label):
@@ -362,7 +373,7 @@ def parse_assignment(
             result.leaders += split_people(value)
             continue
         if kind == "deadline":
-            result.deadline_text = re.sub(r"\s+", "", strip_bold(value)).strip(_TRAIL_PUNCT) or None
+            result.deadline_text = no_space(strip_bold(value)).strip(_TRAIL_PUNCT) or None
             continue
         units = split_units(value)
         result.warnings += units.warnings

@@ -26,37 +26,46 @@ _FULLWIDTH_ALNUM = {
     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
 }
-_TRANSLATE = str.maketrans({**_FULLWIDTH_ALNUM, **VARIANTS, "\u00a0": " ", "\u3000": " ", "\u200b": ""})
+_TRANSLATION = {**_FULLWIDTH_ALNUM, **VARIANTS, "\u00a0": " ", "\u3000": " ", "\u200b": ""}
+# `str.translate` with a dict costs a lookup per character; the mapped characters are rare, so
+# one charset scan that visits only them is many times faster on a whole notice.
+_TRANSLATE_RE = re.compile("[" + re.escape("".join(_TRANSLATION)) + "]")
 
 # PDF extractors emit Kangxi radicals and CJK compatibility ideographs that look like ordinary
 # characters (⼀ for 一); NFKC maps exactly those back.
 _COMPAT_RE = re.compile("[\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff]")
 
 WIDE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022"
-_WIDE_SPACE_RE = re.compile(rf"(?<=[{WIDE}])[ \u3000]+|[ \u3000]+(?=[{WIDE}])")
+# A space run next to a wide character: `(?<=[W])[ ]+|[ ]+(?=[W])`, written to open on the space
+# class so the regex engine can skip straight to spaces instead of trying every position.
+_WIDE_SPACE_RE = re.compile(rf"[ \u3000](?:(?<=[{WIDE}][ \u3000])[ \u3000]*|[ \u3000]*(?=[{WIDE}]))")
 
 _BOOKMARK_RE = re.compile(r"\[bookmark:[^\]\n]*\]")
 _LATEX_RE = re.compile(r"[_^]\{([^{}\n]{1,12})\}")
 _HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>\n]{0,40}>")
-# A page number glued into running text: —10— or －5－, never inside a digit run.
-_INLINE_PAGE_RE = re.compile(r"(?<!\d)[—－–]{1,2}[ \t]*\d{1,3}[ \t]*[—－–]{1,2}(?!\d)")
-_INLINE_HYPHEN_PAGE_RE = re.compile(r"(?<=\S)[ \t]+-[ \t]+\d{1,3}[ \t]+-(?:[ \t]+|$)")
+# A page number glued into running text: —10— or －5－, never inside a digit run. Like the
+# two below, the lookbehind follows the first character so the scan can skip to dashes.
+_INLINE_PAGE_RE = re.compile(r"[—－–](?<!\d[—－–])[—－–]?[ \t]*\d{1,3}[ \t]*[—－–]{1,2}(?!\d)")
+# `(?<=\S)[ \t]+-[ \t]+\d{1,3}[ \t]+-(?:[ \t]+|$)`: ` - 3 - ` after a word.
+_INLINE_HYPHEN_PAGE_RE = re.compile(r"[ \t](?<=\S[ \t])[ \t]*-[ \t]+\d{1,3}[ \t]+-(?:[ \t]+|$)")
 _PAGE_LINE_RE = re.compile(r"^[\s\-—－–]*(?:\d{1,3}|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?)[\s\-—－–]*$")
 _RULE_RE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
-_HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]*", re.M)
-_BULLET_RE = re.compile(r"^[ \t]*(?:[-+•●▪◆■]|\*(?!\*))[ \t]+(?=\S)", re.M)
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LONE_TASK_NO_RE = re.compile(r"^\s*\d{1,3}\s*[.、．]\s*$")
+# Whole-text line patterns open on the newline itself rather than `^` under re.M: a literal
+# first character lets the engine jump between lines (`_clean_text` puts a newline first).
+_HEADING_RE = re.compile(r"\n[ \t]*#{1,6}[ \t]*")
+_BULLET_RE = re.compile(r"\n[ \t]*(?:[-+•●▪◆■]|\*(?!\*))[ \t]+(?=\S)")
 _PAGE_OR_RULE_LINE_RE = re.compile(
-    r"^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,}|[-—－–]?[ \t]*\d{1,3}[ \t]*[-—－–]?"
-    r"|[-—－–]{0,2}[ \t]*第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*[-—－–]{0,2})[ \t]*$",
-    re.M,
+    r"\n[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,}|[-—－–]?[ \t]*\d{1,3}[ \t]*[-—－–]?"
+    r"|[-—－–]{0,2}[ \t]*第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*[-—－–]{0,2})[ \t]*(?=\n)",
 )
 
 
 def to_halfwidth_alnum(text: str) -> str:
     """Full-width digits and ASCII letters to half-width; variants mapped; punctuation kept."""
-    text = text.translate(_TRANSLATE)
+    if _TRANSLATE_RE.search(text):
+        text = _TRANSLATE_RE.sub(lambda m: _TRANSLATION[m.group()], text)
     if _COMPAT_RE.search(text):
         text = _COMPAT_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     return text
@@ -71,25 +80,30 @@ def strip_bold(text: str) -> str:
     return text.replace("**", "")
 
 
+def no_space(text: str) -> str:
+    """Every whitespace character removed (what `re.sub(r"\\s+", "", …)` does, without the regex call)."""
+    return "".join(text.split())
+
+
 def compact(text: str) -> str:
     """The comparison form: no bold marks and no whitespace at all."""
-    return re.sub(r"\s+", "", strip_bold(text))
+    return "".join(text.replace("**", "").split())
 
 
 def _clean_text(text: str) -> str:
     """Whole-text noise removal (one regex pass each, so long notices stay fast)."""
-    text = to_halfwidth_alnum(text)
+    text = "\n" + to_halfwidth_alnum(text) + "\n"
     text = _BOOKMARK_RE.sub("", text)
     text = _HTML_TAG_RE.sub("", text)
     text = _LATEX_RE.sub(r"\1", text)
     # Page-number and rule lines go before bullets are peeled (`- 23 -` is not a bullet).
-    text = _PAGE_OR_RULE_LINE_RE.sub("", text)
+    text = _PAGE_OR_RULE_LINE_RE.sub("\n", text)
     text = _INLINE_PAGE_RE.sub("", text)
     text = _INLINE_HYPHEN_PAGE_RE.sub("", text)
     # Headings and bullets nest (`- ## **二、…**`): peel twice.
     for _ in range(2):
-        text = _BULLET_RE.sub("", _HEADING_RE.sub("", text))
-    return squash_spaces(text)
+        text = _BULLET_RE.sub("\n", _HEADING_RE.sub("\n", text))
+    return squash_spaces(text[1:-1])
 
 
 def _finish_line(line: str) -> str:
