@@ -23,8 +23,19 @@ def task_id_for(doc_no: str, number: int) -> str:
 
 
 class UnitRef(BaseModel):
-    unit_id: str = Field(description="Stable id of the unit in the registry directory.")
+    unit_id: str = Field(description="Stable id of the unit in the registry directory (subject-safe ASCII).")
     name: str = Field(description="The unit's name as written in the notice.")
+    canonical: str | None = Field(default=None, description="The directory's canonical name, when resolved.")
+    provisional: bool = Field(
+        default=False, description="True while the name is not yet mapped to a known unit by the office."
+    )
+    is_group: bool = Field(default=False, description="A collective name (各镇街) standing for several units.")
+
+
+class LeaderRef(BaseModel):
+    name: str = Field(description="The leader as written in the notice.")
+    post_id: str | None = Field(default=None, description="The post (区长, 副区长…) the leader holds, when known.")
+    holder: str | None = Field(default=None, description="The post's current holder, who answers for the task now.")
 
 
 class TaskUpserted(Event):
@@ -44,3 +55,14 @@ class TaskUpserted(Event):
     issued_date: date | None = Field(default=None, description="The notice's date: progress is measured from it.")
     due_date: date | None = Field(default=None, description="When the task must be done.")
     quantities: list[Quantity] = Field(default_factory=list, description="Quantitative targets, indexed from 0.")
+    deadline_phrase: str | None = Field(default=None, description="The time limit as written (年内, 6月底前…).")
+    leader_refs: list[LeaderRef] = Field(default_factory=list, description="Leaders resolved to posts and holders.")
+    host_unit_ids: list[str] = Field(
+        default_factory=list, description="Ids of every host unit, groups expanded to their members."
+    )
+    co_unit_ids: list[str] = Field(
+        default_factory=list, description="Ids of every co-unit, groups expanded to their members."
+    )
+    removed: bool = Field(
+        default=False, description="True when a new version of the notice no longer holds the task."
+    )
