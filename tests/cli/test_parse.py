@@ -1,0 +1,48 @@
+"""`luoshi parse`: the parser from the command line, with the notice.parsed contract as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from proto.notice import ParsedNotice
+from tests.ingest.builders import build_docx
+
+LUOSHI = str(Path(sys.executable).parent / "luoshi")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LUOSHI, "parse", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_parse_json_is_the_notice_parsed_payload(shared_dir: Path, tmp_path: Path) -> None:
+    notice = shared_dir / "notices" / "yanzhou-2025-work-report-tasks.txt"
+    docx = tmp_path / "notice.docx"
+    docx.write_bytes(build_docx(notice.read_text(encoding="utf-8")))
+    for path in (notice, docx):
+        result = _run(str(path), "--json")
+        assert result.returncode == 0, result.stderr
+        parsed = ParsedNotice.model_validate(json.loads(result.stdout))
+        assert parsed.doc.doc_no == "济兖政发〔2025〕1号"
+        assert len(parsed.tasks) == 72
+        first = json.loads(result.stdout)["tasks"][0]
+        assert set(first) >= {"number", "chapter", "text", "leaders", "host_units", "co_units", "has_etc"}
+        assert {"deadline", "deadline_phrases", "quantities", "warnings"} <= set(first)
+
+
+def test_parse_prints_a_table_by_default(shared_dir: Path) -> None:
+    result = _run(str(shared_dir / "notices" / "jining-2023-work-report-division.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "济政发〔2023〕1号" in result.stdout
+    assert "共 155 项任务" in result.stdout
+
+
+def test_parse_reports_an_unreadable_file_in_chinese(tmp_path: Path) -> None:
+    bad = tmp_path / "scan.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    result = _run(str(bad))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "不支持" in result.stderr or "无法" in result.stderr
