@@ -1,0 +1,1 @@
+"""Benchmarks, one module per suite: `python -m bench [suite ...] [--quick]`."""
