@@ -46,9 +46,21 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def kick(self) -> None:
-        self._wake.set()
+        """Wake the relay now; safe from sync routes, which FastAPI runs in worker threads."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            same_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def flush(self) -> int:
         """Publish every pending row in order; stops at the first failure to keep order."""
@@ -86,6 +98,7 @@ class OutboxRelay:
 
     def start(self) -> None:
         if self._task is None:
+            self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:

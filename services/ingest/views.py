@@ -15,11 +15,12 @@ _UNSUPPORTED = {"unsupported_type"}
 
 
 @router.post("/notices", status_code=status.HTTP_202_ACCEPTED, response_model=NoticeAccepted)
-async def upload_notice(
+def upload_notice(
     runtime: RuntimeDep, session: SessionDep, file: UploadFile = File(description="txt, md, docx or pdf")
 ) -> NoticeAccepted:
+    # A sync route: FastAPI runs it in a worker thread, so parsing a large PDF never blocks the loop.
     limit = runtime.settings.max_upload_bytes
-    data = await file.read(limit + 1)
+    data = file.file.read(limit + 1)
     if len(data) > limit:
         raise ApiError(
             413,
