@@ -303,3 +303,24 @@ def build_zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(name, data)
     return out.getvalue()
+
+
+def build_docx_bad_member(damage: str = "deflate") -> bytes:
+    """A docx whose zip directory is intact but a member cannot be inflated.
+
+    damage="deflate": the first member's compressed stream opens with a reserved block type
+    (zlib.error); damage="method": every member claims compression method 99 (AES), which
+    zipfile does not implement (NotImplementedError).
+    """
+    data = bytearray(build_docx("一、总体要求\n1.测试任务。"))
+    if damage == "deflate":
+        name_len = int.from_bytes(data[26:28], "little")
+        extra_len = int.from_bytes(data[28:30], "little")
+        data[30 + name_len + extra_len] = 0xFF  # BFINAL=1, BTYPE=11: invalid block type
+        return bytes(data)
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset : at + offset + 2] = (99).to_bytes(2, "little")
+            at = data.find(signature, at + 4)
+    return bytes(data)

@@ -13,6 +13,7 @@ import contextlib
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -334,7 +335,17 @@ def _open_docx(data: bytes) -> tuple[Any, _Styles]:
         if "not a Word file" in str(exc):
             raise _error("unsupported_type", "不是 Word 文档（docx）", "not a Word document (docx)") from exc
         raise _error("corrupt", "docx 文件已损坏", "the docx file is corrupt") from exc
-    except (zipfile.BadZipFile, KeyError, PackageNotFoundError, XMLSyntaxError, OSError, EOFError) as exc:
+    # zlib.error: a damaged deflate stream; NotImplementedError: a compression method zipfile lacks.
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        PackageNotFoundError,
+        XMLSyntaxError,
+        OSError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,
+    ) as exc:
         raise _error("corrupt", "docx 文件已损坏", "the docx file is corrupt") from exc
     return document.element.body, _Styles.from_element(styles_el)
 
