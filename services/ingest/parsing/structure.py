@@ -66,9 +66,15 @@ class Structure:
     numbering: str = "arabic"
 
 
+_FOOTER_FIRST = tuple("抄主分报（(")
+
+
 def _is_footer(line: str, next_line: str, issuer: str | None) -> bool:
     c = compact(line)
-    if _FOOTER_RE.search(c) or _DATE_ONLY_RE.match(c):
+    # Runs on every body line: test the regexes only where their first or last characters fit.
+    if (c.startswith(_FOOTER_FIRST) or c.endswith("日印发")) and _FOOTER_RE.search(c):
+        return True
+    if c.endswith("日") and _DATE_ONLY_RE.match(c):
         return True
     # The issuer alone on a line signs the notice only when the date follows.
     return issuer is not None and c == issuer and bool(_DATE_ONLY_RE.match(compact(next_line)))
