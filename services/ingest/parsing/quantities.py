@@ -211,6 +211,7 @@ _NOUN_TAIL = re.compile(r"[^，,、；;。：:！？!?（）()\[\]【】\d和及
 _CLASSIFIERS = frozenset("个家项条座处所名张户套台件类辆栋间盏株棵头只艘批支块宗份篇种款片期届轮") | {"床位"}
 _FULLWIDTH_CHARS = re.compile("[０-９．％]")
 _WHITESPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 # Context examined around a number, bounded so that the work per match is too.
 _CLAUSE_WINDOW = 36
 _SENTENCE_WINDOW = 200
@@ -218,6 +219,10 @@ _SENTENCE_WINDOW = 200
 
 def extract_quantities(text: str) -> list[Quantity]:
     """Every quantitative target of a cleaned task text, in order of appearance."""
+    # A quantity opens on `\d`; flattening only drops whitespace and maps digits to digits, so
+    # a text without any `\d` has none (about half the tasks).
+    if not _DIGIT.search(text):
+        return []
     flat = _flatten(text)
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(flat)]
     quoted_starts = [start for start, _ in quoted]
