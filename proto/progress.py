@@ -20,6 +20,16 @@ class ProgressReported(Event):
     period: str | None = Field(default=None, description="Reporting period, e.g. 2025-03 or 2025-W10.")
     percent: float = Field(ge=0, le=100, description="完成情况: completion in percent.")
     narrative: str = Field(default="", description="工作进展.")
+    unit_id: str | None = Field(default=None, description="Directory id of the reporting unit (subject-safe ASCII).")
+    completion: float | None = Field(
+        default=None, description="Completion in percent this report gives: the percent, or the quantities' ratios."
+    )
+    quantities: dict[str, float] = Field(
+        default_factory=dict, description='Value reached per task quantity, keyed by its index ("0", "1"…).'
+    )
+    stale: bool = Field(
+        default=False, description="The narrative repeats the unit's previous period's almost verbatim."
+    )
 
 
 class StatusChanged(Event):
@@ -33,5 +43,16 @@ class StatusChanged(Event):
     percent: float = Field(description="Completion in percent.")
     expected_percent: float = Field(description="Where the task should be by now, in percent.")
     reason: str = Field(description="Chinese-first explanation with the figures.")
-    host_units: list[str] = Field(default_factory=list, description="Host units, who must act.")
+    host_units: list[str] = Field(
+        default_factory=list,
+        description="Host units, who must act; when `host_unit_ids` is given, the name of each id in the same order.",
+    )
     leaders: list[str] = Field(default_factory=list, description="Lead leaders, who answer for the task.")
+    host_unit_ids: list[str] = Field(
+        default_factory=list, description="Directory ids of every host unit (groups expanded), for escalation subjects."
+    )
+    rule: str | None = Field(
+        default=None,
+        description="The rule that set the flag: on_track, behind, far_behind, overdue, missed_periods, "
+        "unacknowledged, done or closed.",
+    )

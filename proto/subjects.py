@@ -52,6 +52,10 @@ class Subjects:
     def escalation_raised(self, level: str, unit: str) -> str:
         return f"{self.root}.escalation.raised.{level}.{unit_token(unit)}"
 
+    def escalation_raised_for_id(self, level: str, unit_id: str) -> str:
+        """The subject for a unit known by its directory id (already subject-safe ASCII)."""
+        return f"{self.root}.escalation.raised.{level}.{unit_id}"
+
     @property
     def clock_tick(self) -> str:
         return f"{self.root}.clock.tick"

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from proto.progress import StatusChanged
+from proto.subjects import unit_token
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Step:
     level: str
     unit: str
     message: str
+    unit_id: str
 
 
 def escalation_id(cause_event_id: str, level: str, unit: str) -> str:
@@ -30,4 +32,9 @@ def steps_for(change: StatusChanged) -> list[Step]:
         level, word = "reminder", "催办"
     else:
         return []
-    return [Step(level, unit, f"【{word}】任务 {change.task_id}：{change.reason}") for unit in change.host_units]
+    message = f"【{word}】任务 {change.task_id}：{change.reason}"
+    if change.host_unit_ids:
+        # Ids come with the names of the same units in the same order; an id without a name is its own label.
+        names = change.host_units if len(change.host_units) == len(change.host_unit_ids) else change.host_unit_ids
+        return [Step(level, name, message, uid) for uid, name in zip(change.host_unit_ids, names, strict=True)]
+    return [Step(level, unit, message, unit_token(unit)) for unit in change.host_units]

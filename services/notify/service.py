@@ -24,7 +24,7 @@ def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> 
         return 0
     raised = 0
     for step in steps_for(change):
-        eid = escalation_id(change.event_id, step.level, step.unit)
+        eid = escalation_id(change.event_id, step.level, step.unit_id)
         if session.get(Escalation, eid) is not None:
             continue
         session.add(
@@ -34,7 +34,7 @@ def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> 
         )
         stage(
             session,
-            subjects.escalation_raised(step.level, step.unit),
+            subjects.escalation_raised_for_id(step.level, step.unit_id),
             EscalationRaised(
                 event_id=eid,
                 source="notify",
@@ -43,6 +43,7 @@ def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> 
                 level=step.level,
                 task_id=change.task_id,
                 unit=step.unit,
+                unit_id=step.unit_id,
                 message=step.message,
             ),
         )
