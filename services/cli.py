@@ -14,8 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from services.common.natsserver import NatsServer, port_is_free
+from services.progress import cli as progress_cli
+from services.registry.cli import app as directory_app
 
 app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
+app.add_typer(progress_cli.app, name="token")
+app.add_typer(directory_app, name="directory")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -80,6 +84,7 @@ async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example
             return
         await asyncio.sleep(0.05)
     base = f"http://{host}:{port}"
+    office = progress_cli.office_token_for_up(gateway.state.apps["progress"], data)
     if example:
         payload = resources.files("services.ingest").joinpath("examples", EXAMPLE_NOTICE).read_bytes()
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -99,6 +104,7 @@ async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example
     table.add_row("督办 / escalations", f"{base}/api/notify/escalations")
     table.add_row("NATS", nats_url)
     console.print(table)
+    console.print(f"督查室令牌 / office token（{data / progress_cli.OFFICE_TOKEN_FILE}）：{office}", soft_wrap=True)
     console.print("按 Ctrl-C 停止 / press Ctrl-C to stop")
     await serving
 

@@ -5,22 +5,40 @@ from fastapi import FastAPI
 from proto.progress import ProgressReported, StatusChanged
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
+from services.progress.gate import WriteGate
 from services.progress.handlers import register_handlers
-from services.progress.models import ProgressReport, ProgressTask
+from services.progress.models import TABLES
 from services.progress.settings import ProgressSettings, get_settings
+from services.progress.status import Rules
 from services.progress.views import router
 
 
-def create_runtime(settings: ProgressSettings | None = None, clock: Clock | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings or get_settings(), tables=[ProgressTask, ProgressReport], clock=clock)
+def create_runtime(
+    settings: ProgressSettings | None = None,
+    clock: Clock | None = None,
+    *,
+    rules: Rules | None = None,
+    gate: WriteGate | None = None,
+) -> ServiceRuntime:
+    settings = settings or get_settings()
+    runtime = ServiceRuntime(settings, tables=TABLES, clock=clock)
     runtime.publishers.declare(runtime.subjects.progress_reported, ProgressReported, "A unit's report was recorded.")
     runtime.publishers.declare(runtime.subjects.status_changed, StatusChanged, "A task's flag changed.")
-    register_handlers(runtime)
+    register_handlers(
+        runtime,
+        rules=rules or Rules.from_settings(settings),
+        gate=gate or WriteGate(settings.resolved_database_url()),
+    )
     return runtime
 
 
 def create_app(settings: ProgressSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    runtime = create_runtime(settings, clock)
+    settings = settings or get_settings()
+    rules = Rules.from_settings(settings)
+    gate = WriteGate(settings.resolved_database_url())
+    runtime = create_runtime(settings, clock, rules=rules, gate=gate)
     app = create_service_app(runtime, title="Luoshi progress", description="进度填报与状态 / progress and status")
+    app.state.rules = rules
+    app.state.write_gate = gate
     app.include_router(router)
     return app

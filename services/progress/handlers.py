@@ -1,6 +1,12 @@
-"""Progress subscribers: thin shells over `service`."""
+"""Progress subscribers: thin shells over `tasks` and `status`.
+
+The database work runs in a worker thread, behind the same write gate as the HTTP writers, so
+a burst of task events never stalls the event loop that answers reports.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from sqlmodel import Session
 
@@ -8,33 +14,33 @@ from proto.clock import ClockTicked
 from proto.task import TaskUpserted
 from services.common.messaging import durable_consumer
 from services.common.runtime import ServiceRuntime
-from services.progress.flags import Thresholds
-from services.progress.service import TASK_CONSUMER, TICK_CONSUMER, apply_clock_tick, apply_task_upserted
+from services.progress.gate import WriteGate
+from services.progress.status import TICK_CONSUMER, Rules, apply_clock_tick
+from services.progress.tasks import TASK_CONSUMER, apply_task_upserted
 
 
-def register_handlers(runtime: ServiceRuntime) -> None:
-    settings = runtime.settings
-    thresholds = Thresholds(settings.yellow_gap, settings.red_gap)
+def register_handlers(runtime: ServiceRuntime, *, rules: Rules, gate: WriteGate) -> None:
+    def task_upserted(event: TaskUpserted) -> None:
+        with gate, Session(runtime.engine, expire_on_commit=False) as session:
+            apply_task_upserted(
+                session=session, subjects=runtime.subjects, event=event, today=runtime.clock.today(), rules=rules
+            )
+
+    def clock_tick(event: ClockTicked) -> None:
+        with gate, Session(runtime.engine, expire_on_commit=False) as session:
+            apply_clock_tick(session=session, subjects=runtime.subjects, event=event, rules=rules)
 
     async def on_task_upserted(event: TaskUpserted) -> None:
-        with Session(runtime.engine, expire_on_commit=False) as session:
-            apply_task_upserted(
-                session=session,
-                subjects=runtime.subjects,
-                event=event,
-                today=runtime.clock.today(),
-                thresholds=thresholds,
-            )
+        await asyncio.to_thread(task_upserted, event)
         runtime.relay.kick()
 
     async def on_clock_tick(event: ClockTicked) -> None:
-        with Session(runtime.engine, expire_on_commit=False) as session:
-            apply_clock_tick(session=session, subjects=runtime.subjects, event=event, thresholds=thresholds)
+        await asyncio.to_thread(clock_tick, event)
         runtime.relay.kick()
 
     common = {
         "subjects": runtime.subjects,
-        "max_deliver": settings.max_deliver,
+        "max_deliver": runtime.settings.max_deliver,
         "dead_letter": runtime.dead_letter,
     }
     durable_consumer(
@@ -43,7 +49,7 @@ def register_handlers(runtime: ServiceRuntime) -> None:
         consumer=TASK_CONSUMER,
         model=TaskUpserted,
         handle=on_task_upserted,
-        description="Keeps the status read model's copy of each task.",
+        description="Keeps the status read model's copy of each task and of the units responsible.",
         **common,
     )
     durable_consumer(
@@ -52,6 +58,6 @@ def register_handlers(runtime: ServiceRuntime) -> None:
         consumer=TICK_CONSUMER,
         model=ClockTicked,
         handle=on_clock_tick,
-        description="Re-judges open tasks as time passes.",
+        description="Re-judges open tasks as time passes: overdue, missed reporting periods, unsigned receipts.",
         **common,
     )

@@ -1,81 +1,204 @@
+"""The progress service's tables. API schemas are in `schemas.py`."""
+
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
-from pydantic import Field as PField
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+class ProgressUnit(SQLModel, table=True):
+    """A unit as progress knows it from task events: ids for tokens and authorisation, names for people."""
+
+    __tablename__ = "progress_unit"
+
+    unit_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(index=True, max_length=200)
+    canonical: str | None = Field(default=None, index=True, max_length=200)
+
+
+class ProgressToken(SQLModel, table=True):
+    """An API token; only its sha256 is kept, so a leaked database leaks no usable token."""
+
+    __tablename__ = "progress_token"
+
+    token_id: str = Field(primary_key=True, max_length=16)
+    token_hash: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=20)
+    unit_id: str | None = Field(default=None, index=True, max_length=64)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class ProgressTask(SQLModel, table=True):
-    """The status read model of one task, updated from events, never recomputed per query."""
+    """The status read model of one task, updated from events and reports, never recomputed per query."""
 
     __tablename__ = "progress_task"
 
     task_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(max_length=250)
+    notice_id: str = Field(default="", index=True, max_length=64)
     doc_no: str = Field(index=True, max_length=200)
+    number: int = 0
+    chapter: str | None = Field(default=None, max_length=20)
     text: str
     leaders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     host_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     co_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    host_unit_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    co_unit_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    quantities: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deadline_phrase: str | None = None
     issued_date: date | None = None
+    assigned_on: date | None = None
+    original_due_date: date | None = None
     due_date: date | None = None
     task_version: int = 0
+    removed: bool = False
     percent: float = 0.0
     expected_percent: float = 0.0
     flag: str = Field(default="blue", index=True, max_length=10)
+    rule: str = Field(default="", max_length=20)
     reason: str = ""
+    overdue: bool = False
+    missed_periods: int = 0
+    unacknowledged_since: date | None = None
+    reported_through: date | None = None
     last_report_at: datetime | None = None
+    report_count: int = 0
+    latest_report_id: str | None = Field(default=None, max_length=32)
+    latest_unit: str | None = Field(default=None, max_length=200)
+    latest_period: str | None = Field(default=None, max_length=20)
+    latest_narrative: str = ""
+    stale: bool = False
+    # Latest value reached per quantity index, from any unit's report.
+    achieved: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    closeout_state: str = Field(default="", max_length=12)
+    # What this task last added to the roll-ups, so a change subtracts exactly that.
+    rollup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ProgressReport(SQLModel, table=True):
     __tablename__ = "progress_report"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "idempotency_key", name="uq_progress_report_idempotency"),
+        Index("ix_progress_report_task_received", "task_id", "received_at"),
+    )
 
     report_id: str = Field(primary_key=True, max_length=32)
-    task_id: str = Field(index=True, max_length=64)
+    task_id: str = Field(max_length=64)
+    unit_id: str = Field(default="", max_length=64)
     unit: str = Field(max_length=200)
     period: str | None = Field(default=None, max_length=20)
     percent: float
+    completion: float = 0.0
     narrative: str = ""
     issues: str = ""
     next_steps: str = ""
     quantities: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    idempotency_key: str | None = Field(default=None, unique=True, max_length=200)
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stale: bool = False
+    similarity: float | None = None
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_hash: str = Field(default="", max_length=64)
+    # The first answer, returned verbatim to a retry with the same Idempotency-Key.
+    answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime
 
 
-class ReportIn(BaseModel):
-    """A progress report (进度填报) as a unit submits it."""
+class UnitLatest(SQLModel, table=True):
+    """Each unit's latest report on a task, and the narrative of the period before it (for staleness)."""
 
-    unit: str = PField(min_length=1, max_length=200, description="The reporting unit (a host or co-unit).")
-    percent: float = PField(ge=0, le=100, description="完成情况 in percent, 0–100.")
-    narrative: str = PField(default="", description="工作进展.")
-    issues: str = PField(default="", max_length=5000, description="存在问题.")
-    next_steps: str = PField(default="", max_length=5000, description="下步打算.")
-    period: str | None = PField(default=None, max_length=20, description="Reporting period: 2025-03, 2025-W10…")
-    quantities: dict[str, float] = PField(
-        default_factory=dict, description='Value reached per task quantity, keyed by its index ("0", "1"…).'
-    )
+    __tablename__ = "progress_unit_latest"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(primary_key=True, max_length=64)
+    report_id: str = Field(max_length=32)
+    completion: float
+    period: str | None = Field(default=None, max_length=20)
+    narrative: str = ""
+    previous_narrative: str = ""
+    received_at: datetime
 
 
-class ReportAccepted(BaseModel):
-    report_id: str
-    task_id: str
-    flag: str
-    percent: float
-    expected_percent: float
+class Receipt(SQLModel, table=True):
+    """签收: a host unit's acknowledgement of an assigned task."""
+
+    __tablename__ = "progress_receipt"
+
+    task_id: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(primary_key=True, max_length=64)
+    assigned_on: date
+    acknowledged_at: datetime | None = Field(default=None, index=True)
+    acknowledged_by: str | None = Field(default=None, max_length=16)
+
+
+class Extension(SQLModel, table=True):
+    """延期: a host unit's request for a new due date and the office's decision."""
+
+    __tablename__ = "progress_extension"
+
+    extension_id: str = Field(primary_key=True, max_length=32)
+    task_id: str = Field(index=True, max_length=64)
+    unit_id: str = Field(max_length=64)
+    previous_due_date: date | None = None
+    requested_due_date: date
     reason: str
+    state: str = Field(default="pending", index=True, max_length=10)
+    requested_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=16)
+    comment: str = ""
 
 
-class TaskStatus(BaseModel):
-    task_id: str
-    key: str
-    flag: str
-    percent: float
-    expected_percent: float
-    reason: str
-    due_date: date | None
-    last_report_at: datetime | None
-    reports: list[dict[str, object]] = PField(default_factory=list)
+class Closeout(SQLModel, table=True):
+    """办结: a host unit's request to close a task and the office's decision."""
+
+    __tablename__ = "progress_closeout"
+
+    closeout_id: str = Field(primary_key=True, max_length=32)
+    task_id: str = Field(index=True, max_length=64)
+    unit_id: str = Field(max_length=64)
+    summary: str = ""
+    state: str = Field(default="pending", index=True, max_length=10)
+    requested_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=16)
+    comment: str = ""
+
+
+class Rollup(SQLModel, table=True):
+    """Counts per flag, completion sum and overdue count per unit, leader, chapter and notice.
+
+    Completion is summed in tenths of a percent, as an integer, so adding and subtracting a
+    task's contribution a million times leaves no floating-point drift.
+    """
+
+    __tablename__ = "progress_rollup"
+
+    dimension: str = Field(primary_key=True, max_length=10)
+    key: str = Field(primary_key=True, max_length=250)
+    label: str = Field(default="", max_length=250)
+    total: int = 0
+    blue: int = 0
+    yellow: int = 0
+    red: int = 0
+    closed: int = 0
+    overdue: int = 0
+    completion_tenths: int = 0
+
+
+TABLES: list[type[SQLModel]] = [
+    ProgressUnit,
+    ProgressToken,
+    ProgressTask,
+    ProgressReport,
+    UnitLatest,
+    Receipt,
+    Extension,
+    Closeout,
+    Rollup,
+]

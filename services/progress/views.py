@@ -1,36 +1,95 @@
+"""Progress HTTP routes: thin shells over the domain modules."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.common.deps import RuntimeDep, SessionDep
-from services.common.errors import ApiError
-from services.progress.flags import Thresholds
-from services.progress.models import ProgressTask, ReportAccepted, ReportIn, TaskStatus
-from services.progress.service import record_report, task_reports
+from services.progress import closeout, extensions, ledger, reads, receipts, reports, tokens
+from services.progress.auth import OfficeDep, PrincipalDep, ReaderDep
+from services.progress.gate import WriteGate
+from services.progress.models import Closeout, Extension, Receipt
+from services.progress.schemas import (
+    CloseoutIn,
+    DecisionIn,
+    ExtensionIn,
+    ReportAccepted,
+    ReportIn,
+    RollupsPublic,
+    TaskStatus,
+    TokenIn,
+    TokenIssued,
+    TokenPublic,
+)
+from services.progress.status import Rules
 
 router = APIRouter(tags=["progress"])
+
+
+def _gate(request: Request) -> WriteGate:
+    return request.app.state.write_gate  # type: ignore[no-any-return]
+
+
+def _rules(request: Request) -> Rules:
+    return request.app.state.rules  # type: ignore[no-any-return]
+
+
+GateDep = Annotated[WriteGate, Depends(_gate)]
+RulesDep = Annotated[Rules, Depends(_rules)]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenIssued, tags=["tokens"])
+def post_token(
+    body: TokenIn, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+) -> TokenIssued:
+    with gate:
+        row, secret, unit = tokens.issue_token(
+            session=session, role=body.role, unit=body.unit, label=body.label, now=runtime.clock.now()
+        )
+    return TokenIssued(
+        token_id=row.token_id, token=secret, role=row.role, unit_id=row.unit_id, unit_name=unit.name if unit else None
+    )
+
+
+@router.get("/tokens", response_model=list[TokenPublic], tags=["tokens"])
+def get_tokens(_office: OfficeDep, session: SessionDep) -> list[TokenPublic]:
+    return [TokenPublic.model_validate(t, from_attributes=True) for t in tokens.list_tokens(session=session)]
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenPublic, tags=["tokens"])
+def delete_token(
+    token_id: str, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+) -> TokenPublic:
+    with gate:
+        row = tokens.revoke_token(session=session, token_id=token_id, now=runtime.clock.now())
+    return TokenPublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/tasks/{task_id}/progress", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
 def post_progress(
     task_id: str,
     report: ReportIn,
+    principal: PrincipalDep,
     runtime: RuntimeDep,
     session: SessionDep,
+    gate: GateDep,
+    rules: RulesDep,
     response: Response,
     idempotency_key: str | None = Header(default=None, max_length=200),
 ) -> ReportAccepted:
-    settings = runtime.settings
-    answer, created = record_report(
-        session=session,
-        subjects=runtime.subjects,
-        task_id=task_id,
-        report=report,
-        idempotency_key=idempotency_key,
-        today=runtime.clock.today(),
-        thresholds=Thresholds(settings.yellow_gap, settings.red_gap),
-        max_narrative_chars=settings.max_narrative_chars,
-    )
+    with gate:
+        answer, created = reports.record_report(
+            session=session,
+            subjects=runtime.subjects,
+            principal=principal,
+            task_id=task_id,
+            report=report,
+            idempotency_key=idempotency_key,
+            now=runtime.clock.now(),
+            rules=rules,
+        )
     if created:
         runtime.relay.kick()
     else:
@@ -39,21 +98,165 @@ def post_progress(
 
 
 @router.get("/tasks/{task_id}/status", response_model=TaskStatus)
-def get_status(task_id: str, session: SessionDep) -> TaskStatus:
-    task = session.get(ProgressTask, task_id)
-    if task is None:
-        raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
-    return TaskStatus(
-        task_id=task.task_id,
-        key=task.key,
-        flag=task.flag,
-        percent=task.percent,
-        expected_percent=task.expected_percent,
-        reason=task.reason,
-        due_date=task.due_date,
-        last_report_at=task.last_report_at,
-        reports=[
-            r.model_dump(mode="json", exclude={"idempotency_key"})
-            for r in task_reports(session=session, task_id=task_id)
-        ],
+def get_task_status(
+    task_id: str,
+    _reader: ReaderDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
+    offset: int = Query(0, ge=0),
+) -> TaskStatus:
+    return reads.task_status(session=session, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset)
+
+
+@router.get("/status", response_model=RollupsPublic)
+def get_rollups(
+    _reader: ReaderDep,
+    session: SessionDep,
+    by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
+) -> RollupsPublic:
+    return reads.rollups(session=session, by=by)
+
+
+@router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])
+def post_receipt(
+    task_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep, rules: RulesDep
+) -> Receipt:
+    with gate:
+        row = receipts.acknowledge(
+            session=session,
+            subjects=runtime.subjects,
+            principal=principal,
+            task_id=task_id,
+            now=runtime.clock.now(),
+            rules=rules,
+        )
+    runtime.relay.kick()
+    return row
+
+
+@router.get("/receipts", response_model=list[Receipt], tags=["receipts"])
+def get_pending_receipts(
+    reader: ReaderDep, session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+) -> list[Receipt]:
+    unit_id = reader.unit_id if reader is not None and reader.role == "unit" else None
+    return receipts.pending_receipts(session=session, unit_id=unit_id, limit=limit, offset=offset)
+
+
+@router.post(
+    "/tasks/{task_id}/extensions", status_code=status.HTTP_201_CREATED, response_model=Extension, tags=["extensions"]
+)
+def post_extension(
+    task_id: str, body: ExtensionIn, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+) -> Extension:
+    with gate:
+        return extensions.request_extension(
+            session=session,
+            principal=principal,
+            task_id=task_id,
+            due_date=body.due_date,
+            reason=body.reason,
+            now=runtime.clock.now(),
+        )
+
+
+@router.post("/extensions/{extension_id}/decision", response_model=Extension, tags=["extensions"])
+def post_extension_decision(
+    extension_id: str,
+    body: DecisionIn,
+    office: OfficeDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    gate: GateDep,
+    rules: RulesDep,
+) -> Extension:
+    with gate:
+        row = extensions.decide_extension(
+            session=session,
+            subjects=runtime.subjects,
+            principal=office,
+            extension_id=extension_id,
+            approve=body.approve,
+            comment=body.comment,
+            now=runtime.clock.now(),
+            rules=rules,
+        )
+    runtime.relay.kick()
+    return row
+
+
+@router.get("/extensions", response_model=list[Extension], tags=["extensions"])
+def get_pending_extensions(_reader: ReaderDep, session: SessionDep) -> list[Extension]:
+    return extensions.pending_extensions(session=session)
+
+
+@router.post(
+    "/tasks/{task_id}/closeout", status_code=status.HTTP_201_CREATED, response_model=Closeout, tags=["closeout"]
+)
+def post_closeout(
+    task_id: str, body: CloseoutIn, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+) -> Closeout:
+    with gate:
+        return closeout.request_closeout(
+            session=session, principal=principal, task_id=task_id, summary=body.summary, now=runtime.clock.now()
+        )
+
+
+@router.post("/closeouts/{closeout_id}/decision", response_model=Closeout, tags=["closeout"])
+def post_closeout_decision(
+    closeout_id: str,
+    body: DecisionIn,
+    office: OfficeDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    gate: GateDep,
+    rules: RulesDep,
+) -> Closeout:
+    with gate:
+        row = closeout.decide_closeout(
+            session=session,
+            subjects=runtime.subjects,
+            principal=office,
+            closeout_id=closeout_id,
+            approve=body.approve,
+            comment=body.comment,
+            now=runtime.clock.now(),
+            rules=rules,
+        )
+    runtime.relay.kick()
+    return row
+
+
+@router.get("/closeouts", response_model=list[Closeout], tags=["closeout"])
+def get_pending_closeouts(_reader: ReaderDep, session: SessionDep) -> list[Closeout]:
+    return closeout.pending_closeouts(session=session)
+
+
+_NOTICE = Query(..., min_length=1, max_length=200, description="The notice's 文号 or notice id.")
+
+
+@router.get("/ledger.xlsx", tags=["ledger"], response_class=Response)
+def get_ledger_xlsx(_reader: ReaderDep, runtime: RuntimeDep, session: SessionDep, notice: str = _NOTICE) -> Response:
+    doc_no, rows = ledger.ledger_rows(session=session, notice=notice)
+    return Response(
+        ledger.to_xlsx(doc_no, rows, runtime.clock.today()),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": _attachment(doc_no, "xlsx")},
     )
+
+
+@router.get("/ledger.csv", tags=["ledger"], response_class=Response)
+def get_ledger_csv(_reader: ReaderDep, session: SessionDep, notice: str = _NOTICE) -> Response:
+    doc_no, rows = ledger.ledger_rows(session=session, notice=notice)
+    return Response(
+        ledger.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": _attachment(doc_no, "csv")},
+    )
+
+
+def _attachment(doc_no: str, ext: str) -> str:
+    from urllib.parse import quote
+
+    # RFC 6266: an ASCII fallback name, and the Chinese one percent-encoded.
+    return f"attachment; filename=ledger.{ext}; filename*=UTF-8''{quote(f'{doc_no}台账.{ext}')}"

@@ -64,9 +64,18 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
         deadline = time.monotonic() + 20
         while status().status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
+        office = (tmp_path / "var" / "office-token").read_text(encoding="utf-8").strip()
+        issued = httpx.post(
+            f"http://127.0.0.1:{port}/api/progress/tokens",
+            json={"unit": unit},
+            headers={"Authorization": f"Bearer {office}"},
+            timeout=5,
+        )
+        assert issued.status_code == 201, issued.text
         posted = httpx.post(
             f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/progress",
-            json={"unit": unit, "percent": 100, "narrative": "已完成"},
+            json={"percent": 100, "narrative": "已完成"},
+            headers={"Authorization": f"Bearer {issued.json()['token']}"},
             timeout=5,
         )
         assert posted.status_code == 201, posted.text
@@ -75,6 +84,7 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
     finally:
         out = _stop(proc)
     assert "已启动" in out and "Ctrl-C" in out
+    assert office in out.replace("\n", "")
     assert (tmp_path / "var" / "registry.db").exists()
     assert (tmp_path / "var" / "nats" / "jetstream").is_dir()
 
@@ -86,7 +96,8 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
             == 100
         )
     finally:
-        _stop(again)
+        out = _stop(again)
+    assert office in out.replace("\n", ""), "the same office token is shown at every start"
 
 
 def test_up_reports_a_taken_port_in_one_line(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from services.common.outbox import OutboxEntry
 from services.progress.models import ProgressReport
 from tests.flows.conftest import System
 from tests.helpers import eventually
+from tests.progress.support import bearer, office_token, unit_token
 
 pytestmark = pytest.mark.nats
 
@@ -121,35 +122,66 @@ def _reports(system: System) -> int:
         return int(session.exec(select(func.count()).select_from(ProgressReport)).one())
 
 
+OTHER_UNIT = "县人力资源和社会保障局"  # hosts task 3 of the example, not task 1
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"unit": "县工业和信息化局", "percent": 150}, 422, "invalid_request"),
-        ({"unit": "县工业和信息化局", "percent": -1}, 422, "invalid_request"),
-        ({"unit": "县工业和信息化局", "percent": "很多"}, 422, "invalid_request"),
-        ({"percent": 10}, 422, "invalid_request"),
-        ({"unit": "县公安局", "percent": 10}, 403, "unit_not_responsible"),
-        ({"unit": "县工业和信息化局", "percent": 10, "narrative": "进" * 1_000_000}, 413, "narrative_too_long"),
+        ({"percent": 150}, 422, "invalid_request"),
+        ({"percent": -1}, 422, "invalid_request"),
+        ({"percent": "很多"}, 422, "invalid_request"),
+        ({"narrative": "没有完成率"}, 422, "invalid_request"),
+        ({"percent": 10, "unit": "县工业和信息化局"}, 422, "invalid_request"),
+        ({"percent": 10, "quantities": {"7": 3}}, 422, "unknown_quantity"),
+        ({"percent": 10, "quantities": {"first": 3}}, 422, "unknown_quantity"),
+        ({"percent": 10, "quantities": {"0": -3}}, 422, "invalid_request"),
+        ({"percent": 10, "period": "2026年3月"}, 422, "period_invalid"),
+        ({"percent": 10, "period": "2027-01"}, 422, "period_in_future"),
+        ({"percent": 10, "narrative": "进" * 1_000_000}, 413, "narrative_too_long"),
     ],
 )
 async def test_bad_reports_are_refused_and_record_nothing(system: System, body: dict, status: int, code: str) -> None:  # type: ignore[type-arg]
     task = await _a_task(system)
+    token = await unit_token(system.client, office_token(system.app), task["host_units"][0]["name"])
     before = _reports(system)
-    response = await system.client.post(f"/api/progress/tasks/{task['task_id']}/progress", json=body)
+    response = await system.client.post(
+        f"/api/progress/tasks/{task['task_id']}/progress", json=body, headers=bearer(token)
+    )
     _assert_error(response, status, code)
+    assert _reports(system) == before
+
+
+async def test_reports_need_the_token_of_a_responsible_unit(system: System) -> None:
+    task = await _a_task(system)
+    office = office_token(system.app)
+    other = await unit_token(system.client, office, OTHER_UNIT)
+    url = f"/api/progress/tasks/{task['task_id']}/progress"
+    before = _reports(system)
+    _assert_error(await system.client.post(url, json={"percent": 10}), 401, "token_missing")
+    _assert_error(await system.client.post(url, json={"percent": 10}, headers=bearer("lsp_x_y")), 401, "token_invalid")
+    _assert_error(
+        await system.client.post(url, json={"percent": 10}, headers=bearer(other)), 403, "unit_not_responsible"
+    )
+    _assert_error(
+        await system.client.post(url, json={"percent": 10}, headers=bearer(office)), 403, "unit_token_required"
+    )
     assert _reports(system) == before
 
 
 async def test_malformed_json_and_unknown_task(system: System) -> None:
     task = await _a_task(system)
+    token = await unit_token(system.client, office_token(system.app), task["host_units"][0]["name"])
     before = _reports(system)
     malformed = await system.client.post(
         f"/api/progress/tasks/{task['task_id']}/progress",
         content=b"{percent: 1",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **bearer(token)},
     )
     _assert_error(malformed, 422, "invalid_request")
-    unknown = await system.client.post("/api/progress/tasks/t-none-1/progress", json={"unit": "x", "percent": 1})
+    unknown = await system.client.post(
+        "/api/progress/tasks/t-none-1/progress", json={"percent": 1}, headers=bearer(token)
+    )
     _assert_error(unknown, 404, "task_not_found")
     _assert_error(await system.client.get("/api/progress/tasks/t-none-1/status"), 404, "task_not_found")
     assert _reports(system) == before
@@ -159,20 +191,26 @@ async def test_idempotency_key_reused_for_another_task_is_409(system: System) ->
     await _a_task(system)
     tasks = (await system.client.get("/api/registry/tasks")).json()["data"]
     first, second = tasks[0], tasks[1]
-    unit_a, unit_b = first["host_units"][0]["name"], second["host_units"][0]["name"]
+    token = await unit_token(system.client, office_token(system.app), first["host_units"][0]["name"])
     ok = await system.client.post(
         f"/api/progress/tasks/{first['task_id']}/progress",
-        json={"unit": unit_a, "percent": 5},
-        headers={"Idempotency-Key": "same"},
+        json={"percent": 5},
+        headers=bearer(token, idempotency_key="same"),
     )
-    assert ok.status_code == 201
+    assert ok.status_code == 201, ok.text
     before = _reports(system)
     clash = await system.client.post(
         f"/api/progress/tasks/{second['task_id']}/progress",
-        json={"unit": unit_b, "percent": 5},
-        headers={"Idempotency-Key": "same"},
+        json={"percent": 5},
+        headers=bearer(token, idempotency_key="same"),
     )
     _assert_error(clash, 409, "idempotency_key_reused")
+    changed = await system.client.post(
+        f"/api/progress/tasks/{first['task_id']}/progress",
+        json={"percent": 6},
+        headers=bearer(token, idempotency_key="same"),
+    )
+    _assert_error(changed, 409, "idempotency_key_reused")
     assert _reports(system) == before
 
 

@@ -16,7 +16,9 @@ from proto.subjects import Subjects
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
+from services.progress.cli import office_token_for_up
 from tests.helpers import eventually
+from tests.progress.support import bearer, unit_token
 
 EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
 
@@ -68,25 +70,21 @@ async def _run_flow(
             status = (await client.get(f"/api/progress/tasks/{task_id}/status")).json()
             assert status["flag"] == "blue", status
 
-            # In October a unit reports far behind: the task turns red and notify escalates it.
+            # The office token `luoshi up` prints; with it the office issues the unit its own token.
+            office = office_token_for_up(gateway.state.apps["progress"], data_dir)
+            token = await unit_token(client, office, "县工业和信息化局")
+
+            # In October the unit reports far behind: the task turns red and notify escalates it.
             clock.set(datetime(2026, 10, 1, 9, 0))
-            report = {
-                "unit": "县工业和信息化局",
-                "percent": 10,
-                "narrative": "一期项目主体施工中。",
-                "period": "2026-09",
-            }
-            posted = await client.post(
-                f"/api/progress/tasks/{task_id}/progress", json=report, headers={"Idempotency-Key": "k-1"}
-            )
+            report = {"percent": 10, "narrative": "一期项目主体施工中。", "period": "2026-09"}
+            headers = bearer(token, idempotency_key="k-1")
+            posted = await client.post(f"/api/progress/tasks/{task_id}/progress", json=report, headers=headers)
             assert posted.status_code == 201, posted.text
             answer = posted.json()
             assert answer["flag"] == "red"
-            retry = await client.post(
-                f"/api/progress/tasks/{task_id}/progress", json=report, headers={"Idempotency-Key": "k-1"}
-            )
+            retry = await client.post(f"/api/progress/tasks/{task_id}/progress", json=report, headers=headers)
             assert retry.status_code == 201
-            assert retry.json()["report_id"] == answer["report_id"]
+            assert retry.json() == answer
 
             status = (await client.get(f"/api/progress/tasks/{task_id}/status")).json()
             assert status["flag"] == "red"

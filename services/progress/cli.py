@@ -1,0 +1,105 @@
+"""`luoshi token …`: issue, list and revoke API tokens against the progress database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from fastapi import FastAPI
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.common.clock import SystemClock
+from services.common.db import create_tables, make_engine
+from services.common.errors import ApiError
+from services.progress.models import TABLES
+from services.progress.settings import ProgressSettings
+from services.progress.tokens import ROLES, issue_token, list_tokens, local_office_token, revoke_token
+
+app = typer.Typer(
+    help="API 令牌 / API tokens: units report, the office decides, supervisors read.", no_args_is_help=True
+)
+err = Console(stderr=True, soft_wrap=True)
+
+OFFICE_TOKEN_FILE = "office-token"
+
+DATA = typer.Option(
+    None, "--data", help="Folder of the SQLite files (as `luoshi up --data`); default from LUOSHI_PROGRESS_DATA_DIR."
+)
+
+
+def _engine(data: Path | None) -> Engine:
+    # LUOSHI_PROGRESS_DATABASE_URL still wins, so the same command works against PostgreSQL.
+    settings = ProgressSettings(data_dir=data) if data is not None else ProgressSettings()
+    engine = make_engine(settings.resolved_database_url())
+    create_tables(engine, TABLES)
+    return engine
+
+
+def _fail(exc: ApiError) -> None:
+    err.print(f"[red]✗ {exc.zh}[/red] / {exc.en}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def issue(
+    unit: str | None = typer.Option(None, "--unit", help="The unit's name or id (a unit token)."),
+    role: str = typer.Option("unit", help=f"One of {', '.join(ROLES)}."),
+    label: str = typer.Option("", help="Who holds the token."),
+    data: Path | None = DATA,
+) -> None:
+    """Issue a token and print it (only this once) on standard output."""
+    engine = _engine(data)
+    try:
+        with Session(engine) as session:
+            row, secret, found = issue_token(
+                session=session, role=role, unit=unit, label=label, now=SystemClock().now()
+            )
+    except ApiError as exc:
+        _fail(exc)
+        return
+    finally:
+        engine.dispose()
+    who = f"{found.name}（{found.unit_id}）" if found else role
+    err.print(f"[green]✓[/green] 已签发令牌 {row.token_id} 给 {who}；请妥善保存，仅显示这一次 / shown only once")
+    typer.echo(secret)
+
+
+@app.command("list")
+def list_(data: Path | None = DATA) -> None:
+    """List tokens (never their secrets)."""
+    engine = _engine(data)
+    with Session(engine) as session:
+        rows = list_tokens(session=session)
+    engine.dispose()
+    table = Table("令牌 / id", "角色 / role", "单位 / unit", "持有人 / label", "签发 / created", "吊销 / revoked")
+    for r in rows:
+        table.add_row(
+            r.token_id, r.role, r.unit_id or "", r.label, f"{r.created_at:%Y-%m-%d %H:%M}", f"{r.revoked_at or ''}"
+        )
+    Console().print(table)
+
+
+@app.command()
+def revoke(
+    token_id: str = typer.Argument(help="The token id (the part after lsp_)."), data: Path | None = DATA
+) -> None:
+    """Revoke a token: its holder gets 401 from then on."""
+    engine = _engine(data)
+    try:
+        with Session(engine) as session:
+            revoke_token(session=session, token_id=token_id, now=SystemClock().now())
+    except ApiError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    err.print(f"[green]✓[/green] 已吊销 / revoked {token_id}")
+
+
+def office_token_for_up(progress: FastAPI, data: Path) -> str:
+    """The office token `luoshi up` prints: the same one at every start on one data folder."""
+    runtime = progress.state.runtime
+    with progress.state.write_gate, Session(runtime.engine) as session:
+        return local_office_token(session=session, path=data / OFFICE_TOKEN_FILE, now=runtime.clock.now())

@@ -1,0 +1,30 @@
+"""One writer at a time on SQLite, inside the process.
+
+SQLite allows a single writer and pysqlite reads outside the write transaction, so two
+concurrent reports could both read a task and the second commit would overwrite the first;
+a lock also spares requests SQLite's sleeping busy-wait. PostgreSQL needs none: its writers
+lock the task row (`FOR UPDATE`) and the roll-ups are atomic increments.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from sqlalchemy.engine import make_url
+
+
+class WriteGate:
+    def __init__(self, database_url: str) -> None:
+        self._lock = threading.Lock() if make_url(database_url).get_backend_name() == "sqlite" else None
+
+    def __enter__(self) -> WriteGate:
+        if self._lock is not None:
+            self._lock.acquire()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._lock is not None:
+            self._lock.release()

@@ -1,0 +1,137 @@
+"""What the progress API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["unit", "office", "supervisor"]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class ReportIn(BaseModel):
+    """A progress report (进度填报) as a unit submits it; the unit is the one of the token."""
+
+    # A misspelt field is refused rather than silently dropped from a report.
+    model_config = ConfigDict(extra="forbid")
+
+    narrative: str = Field(default="", description="工作进展 (at most MAX_NARRATIVE_CHARS characters, else 413).")
+    percent: float = Field(ge=0, le=100, description="完成情况 in percent, 0–100.")
+    quantities: dict[str, NonNegative] = Field(
+        default_factory=dict, description='Value reached per task quantity, keyed by its index ("0", "1"…).'
+    )
+    issues: str = Field(default="", max_length=5000, description="存在问题.")
+    next_steps: str = Field(default="", max_length=5000, description="下步打算.")
+    period: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Reporting period: 2026-03 (month), 2026-03-上旬 (旬) or 2026-W10 (ISO week), as the notice "
+        "is configured; default the current one.",
+    )
+    links: list[Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=20, description="Links to supporting material."
+    )
+
+
+class ReportAccepted(BaseModel):
+    report_id: str
+    task_id: str
+    unit_id: str
+    period: str | None
+    completion: float = Field(description="Completion this report gives, in percent.")
+    stale: bool = Field(description="The narrative repeats the unit's previous period's.")
+    flag: str
+    percent: float = Field(description="The task's completion after this report.")
+    expected_percent: float
+    reason: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role = "unit"
+    unit: str | None = Field(default=None, max_length=200, description="For a unit token: the unit's name or id.")
+    label: str = Field(default="", max_length=200, description="Who holds the token, for the office's list.")
+
+
+class TokenIssued(BaseModel):
+    token_id: str
+    token: str = Field(description="The secret; shown only in this answer.")
+    role: str
+    unit_id: str | None
+    unit_name: str | None
+
+
+class TokenPublic(BaseModel):
+    token_id: str
+    role: str
+    unit_id: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ExtensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_date: date = Field(description="The new due date asked for.")
+    reason: str = Field(min_length=2, max_length=2000, description="Why the task needs more time.")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    comment: str = Field(default="", max_length=2000, description="Required when sending a close-out back.")
+
+
+class CloseoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = Field(default="", max_length=5000, description="What was achieved (完成情况总结).")
+
+
+class RollupRow(BaseModel):
+    key: str
+    label: str
+    total: int
+    blue: int
+    yellow: int
+    red: int
+    closed: int
+    overdue: int
+    average_completion: float
+
+
+class RollupsPublic(BaseModel):
+    by: str
+    data: list[RollupRow]
+    count: int
+
+
+class TaskStatus(BaseModel):
+    task_id: str
+    key: str
+    doc_no: str
+    number: int
+    flag: str
+    rule: str
+    reason: str
+    percent: float = Field(description="Completion: mean of the host units' latest reports.")
+    expected_percent: float
+    overdue: bool
+    missed_periods: int
+    stale: bool
+    closeout_state: str
+    due_date: date | None
+    original_due_date: date | None
+    last_report_at: datetime | None
+    days_since_last_report: int | None
+    report_count: int
+    unacknowledged: list[str] = Field(description="Host unit ids that have not signed for the task.")
+    latest_by_unit: list[dict[str, object]]
+    reports: list[dict[str, object]]
+    extensions: list[dict[str, object]]
+    closeouts: list[dict[str, object]]
