@@ -158,15 +158,18 @@ def split_outside_parens(text: str, seps: str) -> list[str]:
     if "（" not in text and "(" not in text:
         # No parentheses (the usual list): one regex split instead of a loop over characters.
         return _splitter(seps).split(text)
+    # Visit only parentheses and separators, not every character.
     parts: list[str] = []
     depth = 0
     start = 0
-    for i, ch in enumerate(text):
+    for m in _paren_or_sep(seps).finditer(text):
+        ch = m.group()
         if ch in OPEN:
             depth += 1
         elif ch in CLOSE:
             depth = max(0, depth - 1)
-        elif ch in seps and depth == 0:
+        elif depth == 0:
+            i = m.start()
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
@@ -279,6 +282,11 @@ def split_people(value: str) -> list[str]:
 @cache
 def _splitter(seps: str) -> re.Pattern[str]:
     return re.compile("[" + re.escape(seps) + "]")
+
+
+@cache
+def _paren_or_sep(seps: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape(OPEN + CLOSE + seps) + "]")
 
 
 @cache
