@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +77,19 @@ def test_split_without_parens_matches_the_character_loop(text: str, seps: str) -
             start = i + 1
     parts.append(text[start:])
     assert assignments.split_outside_parens(text, seps) == parts
+
+
+def _halfwidth_in_two_passes(text: str) -> str:
+    translate = re.compile("[" + re.escape("".join(normalise._TRANSLATION)) + "]")
+    text = translate.sub(lambda m: normalise._TRANSLATION[m.group()], text)
+    compat = re.compile("[\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff]")
+    return compat.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+_MAPPED_PIECES = [*normalise._TRANSLATION, "⼀", "⼾", "⺠", "\uf900", "\ufa0e", "戶", "兗", "a", "。", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MAPPED_PIECES), max_size=30).map("".join))
+def test_one_pass_halfwidth_matches_translate_then_nfkc(text: str) -> None:
+    assert normalise.to_halfwidth_alnum(text) == _halfwidth_in_two_passes(text)

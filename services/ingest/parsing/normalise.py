@@ -27,13 +27,14 @@ _FULLWIDTH_ALNUM = {
     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
 }
 _TRANSLATION = {**_FULLWIDTH_ALNUM, **VARIANTS, "\u00a0": " ", "\u3000": " ", "\u200b": ""}
-# `str.translate` with a dict costs a lookup per character; the mapped characters are rare, so
-# one charset scan that visits only them is many times faster on a whole notice.
-_TRANSLATE_RE = re.compile("[" + re.escape("".join(_TRANSLATION)) + "]")
-
 # PDF extractors emit Kangxi radicals and CJK compatibility ideographs that look like ordinary
 # characters (⼀ for 一); NFKC maps exactly those back.
-_COMPAT_RE = re.compile("[\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff]")
+_COMPAT = "\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff"
+# `str.translate` with a dict costs a lookup per character; the mapped characters are rare, so
+# one charset scan that visits only them is many times faster on a whole notice. Both maps in
+# one scan is equivalent to translating first and then applying NFKC: the two sets of
+# characters are disjoint, and no translation yields a compatibility character.
+_MAPPED_RE = re.compile("[" + re.escape("".join(_TRANSLATION)) + _COMPAT + "]")
 
 WIDE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022"
 # A space run next to a wide character: `(?<=[W])[ ]+|[ ]+(?=[W])`, written to open on the space
@@ -62,13 +63,15 @@ _PAGE_OR_RULE_LINE_RE = re.compile(
 )
 
 
+def _mapped(match: re.Match[str]) -> str:
+    char = match.group()
+    mapped = _TRANSLATION.get(char)
+    return unicodedata.normalize("NFKC", char) if mapped is None else mapped
+
+
 def to_halfwidth_alnum(text: str) -> str:
     """Full-width digits and ASCII letters to half-width; variants mapped; punctuation kept."""
-    if _TRANSLATE_RE.search(text):
-        text = _TRANSLATE_RE.sub(lambda m: _TRANSLATION[m.group()], text)
-    if _COMPAT_RE.search(text):
-        text = _COMPAT_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return text
+    return _MAPPED_RE.sub(_mapped, text)
 
 
 def squash_spaces(text: str) -> str:
@@ -95,20 +98,35 @@ def _clean_text(text: str) -> str:
     text = "\n" + to_halfwidth_alnum(text) + "\n"
     text = _BOOKMARK_RE.sub("", text)
     text = _HTML_TAG_RE.sub("", text)
-    text = _LATEX_RE.sub(r"\1", text)
+    # Substring tests (a fast search) spare the regex scans where their required text is absent.
+    if "_{" in text or "^{" in text:
+        text = _LATEX_RE.sub(r"\1", text)
     # Page-number and rule lines go before bullets are peeled (`- 23 -` is not a bullet).
     text = _PAGE_OR_RULE_LINE_RE.sub("\n", text)
     text = _INLINE_PAGE_RE.sub("", text)
-    text = _INLINE_HYPHEN_PAGE_RE.sub("", text)
+    if "- " in text or "-\t" in text:
+        text = _INLINE_HYPHEN_PAGE_RE.sub("", text)
     # Headings and bullets nest (`- ## **二、…**`): peel twice.
     for _ in range(2):
         text = _BULLET_RE.sub("\n", _HEADING_RE.sub("\n", text))
     return squash_spaces(text[1:-1])
 
 
+# A page-number or rule line (stripped) opens with one of these, a digit or a space left by lstrip.
+_NOISE_LINE_FIRST = frozenset("-—－–*_=第")
+
+
+def _may_be_noise_line(line: str) -> bool:
+    first = line[0]
+    return first in _NOISE_LINE_FIRST or first.isdigit() or first.isspace()
+
+
 def _finish_line(line: str) -> str:
     line = line.strip().lstrip("★☆ \t")
-    if not line or line in {"**", "****"} or _PAGE_LINE_RE.match(line) or _RULE_RE.match(line):
+    if not line or line in {"**", "****"}:
+        return ""
+    # Most lines are prose: test the first character before trying both line regexes.
+    if _may_be_noise_line(line) and (_PAGE_LINE_RE.match(line) or _RULE_RE.match(line)):
         return ""
     if line.startswith("|"):
         return "" if _TABLE_SEP_RE.match(line) else line
@@ -134,7 +152,7 @@ def normalise_lines(raw: str) -> list[str]:
         line = _finish_line(raw_line)
         if not line:
             continue
-        if _LONE_TASK_NO_RE.match(line):
+        if _may_be_noise_line(line) and _LONE_TASK_NO_RE.match(line):
             pending_number += line
             continue
         if pending_number:
