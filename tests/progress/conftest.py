@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from proto.notice import Quantity
+from proto.subjects import Subjects, unit_token
+from proto.task import TaskUpserted, UnitRef
+from services.common.db import create_tables, make_engine
+from services.common.inbox import InboxEntry
+from services.common.outbox import OutboxEntry
+from services.progress.models import TABLES
+from services.progress.status import Rules
+from services.progress.tasks import apply_task_upserted
+from services.progress.tokens import Principal
+
+SUBJECTS = Subjects("test")
+RULES = Rules()
+DOC = "示政发〔2026〕9号"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    """A real SQLite database with the progress tables; domain functions run on it directly."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'progress.db'}")
+    create_tables(engine, [InboxEntry, OutboxEntry, *TABLES])
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+    engine.dispose()
+
+
+def ref(name: str, *, group: bool = False) -> UnitRef:
+    return UnitRef(unit_id=unit_token(name), name=name, is_group=group)
+
+
+def unit(name: str) -> Principal:
+    return Principal(token_id=f"tok-{name}", role="unit", unit_id=unit_token(name))
+
+
+OFFICE = Principal(token_id="tok-office", role="office", unit_id=None)
+
+
+def upsert(
+    session: Session,
+    *,
+    number: int = 1,
+    today: date = date(2026, 1, 20),
+    hosts: tuple[str, ...] = ("甲局",),
+    cos: tuple[str, ...] = ("乙局",),
+    host_ids: list[str] | None = None,
+    leaders: tuple[str, ...] = ("王明",),
+    chapter: str = "二",
+    issued: date | None = date(2026, 1, 1),
+    due: date | None = date(2026, 12, 31),
+    quantities: tuple[float, ...] = (),
+    version: int = 1,
+    removed: bool = False,
+    rules: Rules = RULES,
+) -> str:
+    task_id = f"t-{number}"
+    event = TaskUpserted(
+        task_id=task_id,
+        key=f"{DOC}#{number}",
+        notice_id="n1",
+        doc_no=DOC,
+        version=version,
+        number=number,
+        chapter=chapter,
+        text=f"第{number}项任务",
+        leaders=list(leaders),
+        host_units=[ref(h) for h in hosts],
+        co_units=[ref(c) for c in cos],
+        host_unit_ids=host_ids or [],
+        issued_date=issued,
+        due_date=due,
+        quantities=[Quantity(text=f"新增{v:g}家", value=v, unit="家") for v in quantities],
+        removed=removed,
+    )
+    apply_task_upserted(session=session, subjects=SUBJECTS, event=event, today=today, rules=rules)
+    return task_id
