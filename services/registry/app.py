@@ -1,18 +1,45 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlmodel import SQLModel
 
 from proto.task import TaskUpserted
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
+from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.handlers import register_handlers
-from services.registry.models import RegistryNotice, RegistryTask
+from services.registry.models import (
+    Assignment,
+    AuditEntry,
+    NoticeVersion,
+    RegistryNotice,
+    RegistryTask,
+    TaskLeader,
+    TaskLink,
+)
 from services.registry.settings import RegistrySettings, get_settings
-from services.registry.views import router
+from services.registry.views import router as task_router
+from services.registry.views_directory import router as directory_router
+from services.registry.views_links import router as link_router
+
+TABLES: list[type[SQLModel]] = [
+    RegistryNotice,
+    NoticeVersion,
+    RegistryTask,
+    Assignment,
+    TaskLeader,
+    AuditEntry,
+    TaskLink,
+    Unit,
+    UnitAlias,
+    GroupMember,
+    Post,
+    PostHolder,
+]
 
 
 def create_runtime(settings: RegistrySettings | None = None, clock: Clock | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings or get_settings(), tables=[RegistryNotice, RegistryTask], clock=clock)
+    runtime = ServiceRuntime(settings or get_settings(), tables=TABLES, clock=clock)
     runtime.publishers.declare(
         runtime.subjects.task_upserted, TaskUpserted, "A task was registered or changed, with its units resolved."
     )
@@ -23,5 +50,7 @@ def create_runtime(settings: RegistrySettings | None = None, clock: Clock | None
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     runtime = create_runtime(settings, clock)
     app = create_service_app(runtime, title="Luoshi registry", description="任务台账登记 / the task registry")
-    app.include_router(router)
+    app.include_router(task_router)
+    app.include_router(directory_router)
+    app.include_router(link_router)
     return app

@@ -1,4 +1,4 @@
-"""Registry subscribers: thin shells over `service`."""
+"""Registry subscribers: thin shells over the domain functions."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from sqlmodel import Session
 from proto.notice import NoticeParsed
 from services.common.messaging import durable_consumer
 from services.common.runtime import ServiceRuntime
-from services.registry.service import CONSUMER, register_notice
+from services.registry.versions import CONSUMER, register_notice
 
 
 def register_handlers(runtime: ServiceRuntime) -> None:
     async def on_notice_parsed(event: NoticeParsed) -> None:
         with Session(runtime.engine, expire_on_commit=False) as session:
-            if register_notice(session=session, subjects=runtime.subjects, event=event):
-                runtime.relay.kick()
+            registered = register_notice(
+                session=session, subjects=runtime.subjects, event=event, now=runtime.clock.now()
+            )
+        if registered:
+            runtime.relay.kick()
 
     durable_consumer(
         runtime.broker,
@@ -25,5 +28,5 @@ def register_handlers(runtime: ServiceRuntime) -> None:
         handle=on_notice_parsed,
         max_deliver=runtime.settings.max_deliver,
         dead_letter=runtime.dead_letter,
-        description="Registers the tasks of a parsed notice.",
+        description="Registers the tasks of a parsed notice: versions, units resolved, links suggested.",
     )

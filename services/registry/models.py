@@ -1,65 +1,156 @@
+"""The registry's tables: notices and their versions, tasks, assignments, audit and links.
+
+The unit and leader directory lives in `directory_models.py`.
+"""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import JSON, Column
+from sqlalchemy import DDL, JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from proto.notice import Quantity
-from proto.task import UnitRef
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class RegistryNotice(SQLModel, table=True):
+    """One notice, identified by its 文号; each differing upload adds a `NoticeVersion`."""
+
     __tablename__ = "registry_notice"
 
-    notice_id: str = Field(primary_key=True, max_length=32)
-    doc_no: str = Field(index=True, max_length=200)
+    doc_no: str = Field(primary_key=True, max_length=200)
+    notice_id: str = Field(index=True, max_length=32, description="The upload of the current version.")
     title: str | None = None
     issuer: str | None = None
     year: int | None = None
     issued_date: date | None = None
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    version: int = 1
+    received_at: datetime = Field(default_factory=_now)
+
+
+class NoticeVersion(SQLModel, table=True):
+    __tablename__ = "registry_notice_version"
+    __table_args__ = (UniqueConstraint("doc_no", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_no: str = Field(index=True, max_length=200)
+    version: int
+    notice_id: str = Field(index=True, max_length=32)
+    content_hash: str = Field(max_length=64)
+    task_count: int = 0
+    # {"added": [numbers], "removed": [numbers], "changed": [{"number", "fields"}]}
+    diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=_now)
 
 
 class RegistryTask(SQLModel, table=True):
+    """A task's effective state: the parse of its notice overlaid with the office's corrections.
+
+    `parsed` keeps what the latest notice version said, `corrections` what the office changed;
+    the flat columns hold the effective values so queries never merge JSON.
+    """
+
     __tablename__ = "registry_task"
+    __table_args__ = (Index("ix_registry_task_doc_number", "doc_no", "number"),)
 
     task_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(index=True, max_length=250)
     notice_id: str = Field(index=True, max_length=32)
-    doc_no: str = Field(index=True, max_length=200)
+    doc_no: str = Field(max_length=200)
     number: int
-    chapter: str | None = Field(default=None, max_length=10)
+    chapter: str | None = Field(default=None, max_length=10, index=True)
     text: str
     leaders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     host_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     co_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     quantities: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
     deadline_phrase: str | None = None
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, index=True)
     issued_date: date | None = None
+    year: int | None = None
+    parsed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    corrections: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    removed: bool = Field(default=False, index=True)
     version: int = 1
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=_now)
 
 
-class TaskPublic(BaseModel):
-    task_id: str
-    key: str
-    notice_id: str
-    doc_no: str
-    number: int
-    chapter: str | None
-    text: str
-    leaders: list[str]
-    host_units: list[UnitRef]
-    co_units: list[UnitRef]
-    quantities: list[Quantity]
-    deadline_phrase: str | None
-    due_date: date | None
-    version: int
+class Assignment(SQLModel, table=True):
+    """One unit named on a task, as host or co-unit, resolved to a directory unit."""
+
+    __tablename__ = "registry_assignment"
+    __table_args__ = (Index("ix_registry_assignment_unit", "unit_id", "task_id"),)
+
+    task_id: str = Field(primary_key=True, max_length=64, foreign_key="registry_task.task_id")
+    role: str = Field(primary_key=True, max_length=4)
+    position: int = Field(primary_key=True)
+    name: str = Field(max_length=200, description="The unit as written in the notice or the correction.")
+    unit_id: str = Field(max_length=32)
 
 
-class TasksPublic(BaseModel):
-    data: list[TaskPublic]
-    count: int
+class TaskLeader(SQLModel, table=True):
+    __tablename__ = "registry_task_leader"
+    __table_args__ = (Index("ix_registry_task_leader_name", "name", "task_id"),)
+
+    task_id: str = Field(primary_key=True, max_length=64, foreign_key="registry_task.task_id")
+    position: int = Field(primary_key=True)
+    name: str = Field(max_length=100)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "registry_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True, max_length=64)
+    at: datetime = Field(default_factory=_now)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40, description="correct, reingest, superseded, merge…")
+    # {field: {"before": …, "after": …}}
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(description="The task's version after the change.")
+    note: str | None = None
+
+
+class TaskLink(SQLModel, table=True):
+    """A suggested relation between two tasks of different notices, for the office to judge."""
+
+    __tablename__ = "registry_link"
+    __table_args__ = (UniqueConstraint("kind", "source_task_id", "target_task_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=10, description="cascade, series or overlap")
+    source_task_id: str = Field(index=True, max_length=64)
+    target_task_id: str = Field(index=True, max_length=64)
+    confidence: float
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="suggested", index=True, max_length=10)
+    created_at: datetime = Field(default_factory=_now)
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = None
+
+
+# Full-text search beside the task table, created with it. SQLite: an external-content FTS5
+# table with the trigram tokenizer, kept in step by triggers. PostgreSQL: a pg_trgm GIN index,
+# which serves `ILIKE '%…%'` for queries of three characters or more.
+_SQLITE_FTS = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS registry_task_fts USING fts5("
+    "text, content='registry_task', content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS registry_task_fts_ai AFTER INSERT ON registry_task BEGIN "
+    "INSERT INTO registry_task_fts(rowid, text) VALUES (new.rowid, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS registry_task_fts_ad AFTER DELETE ON registry_task BEGIN "
+    "INSERT INTO registry_task_fts(registry_task_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS registry_task_fts_au AFTER UPDATE OF text ON registry_task BEGIN "
+    "INSERT INTO registry_task_fts(registry_task_fts, rowid, text) VALUES ('delete', old.rowid, old.text); "
+    "INSERT INTO registry_task_fts(rowid, text) VALUES (new.rowid, new.text); END",
+]
+_POSTGRES_TRGM = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_registry_task_text_trgm ON registry_task USING gin (text gin_trgm_ops)",
+]
+for _statement in _SQLITE_FTS:
+    event.listen(RegistryTask.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))  # type: ignore[attr-defined]
+for _statement in _POSTGRES_TRGM:
+    event.listen(RegistryTask.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[attr-defined]

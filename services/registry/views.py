@@ -1,32 +1,127 @@
+"""Task routes: queries, one task with its ETag, corrections and their audit trail."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from datetime import date
+from urllib.parse import unquote
 
-from services.common.deps import SessionDep
-from services.common.errors import ApiError
-from services.registry.models import RegistryTask, TaskPublic, TasksPublic
-from services.registry.service import query_tasks, to_public
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from services.common.deps import RuntimeDep, SessionDep
+from services.registry.corrections import audit_of, correct_task, etag_of, require_task
+from services.registry.links import series_of
+from services.registry.posts import LeaderBook
+from services.registry.publish import Resolver, to_public
+from services.registry.schemas import AuditPublic, AuditsPublic, TaskPatch, TaskPublic, TasksPublic
+from services.registry.search import TaskQuery, query_tasks
 
 router = APIRouter(tags=["tasks"])
+
+
+def actor_of(
+    value: str = Header(
+        "office",
+        alias="X-Luoshi-User",
+        max_length=300,
+        description="Who makes the change; percent-encoded UTF-8 for non-ASCII names (HTTP headers are ASCII).",
+    ),
+) -> str:
+    return unquote(value).strip()[:100] or "office"
+
+
+ActorHeader = Depends(actor_of)
+
+
+def _page(session: SessionDep, query: TaskQuery) -> TasksPublic:
+    rows, total = query_tasks(session=session, query=query)
+    resolver, book = Resolver(session, rows), LeaderBook(session)
+    return TasksPublic(data=[to_public(t, resolver, book) for t in rows], count=total)
 
 
 @router.get("/tasks", response_model=TasksPublic)
 def list_tasks(
     session: SessionDep,
-    unit: str | None = Query(None, max_length=200, description="A host or co-unit name."),
-    leader: str | None = Query(None, max_length=100),
-    notice: str | None = Query(None, max_length=200, description="A notice id or doc_no."),
+    unit: str | None = Query(None, max_length=200, description="A unit id, name or alias; groups it belongs to count."),
+    role: str | None = Query(None, pattern="^(host|co)$", description="Only as host or only as co-unit."),
+    leader: str | None = Query(
+        None, max_length=100, description="A leader as written, a post id or title, or its holder."
+    ),
+    notice: str | None = Query(None, max_length=200, description="A notice's 文号 or an upload id."),
+    chapter: str | None = Query(None, max_length=10, description="Chapter ordinal: 一, 二…"),
+    due_before: date | None = Query(None),
+    due_after: date | None = Query(None),
     q: str | None = Query(None, max_length=200, description="Text the task must contain."),
+    include_removed: bool = Query(False, description="Also tasks a later notice version removed."),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> TasksPublic:
-    rows, total = query_tasks(session=session, unit=unit, leader=leader, notice=notice, q=q, limit=limit, offset=offset)
-    return TasksPublic(data=[to_public(t) for t in rows], count=total)
+    query = TaskQuery(
+        unit=unit,
+        role=role,
+        leader=leader,
+        notice=notice,
+        chapter=chapter,
+        due_before=due_before,
+        due_after=due_after,
+        q=q,
+        include_removed=include_removed,
+        limit=limit,
+        offset=offset,
+    )
+    return _page(session, query)
+
+
+@router.get("/units/{unit_id}/tasks", response_model=TasksPublic)
+def unit_tasks(
+    unit_id: str,
+    session: SessionDep,
+    role: str | None = Query(None, pattern="^(host|co)$"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> TasksPublic:
+    return _page(session, TaskQuery(unit=unit_id, role=role, limit=limit, offset=offset))
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPublic)
-def get_task(task_id: str, session: SessionDep) -> TaskPublic:
-    task = session.get(RegistryTask, task_id)
-    if task is None:
-        raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
-    return to_public(task)
+def get_task(task_id: str, session: SessionDep, response: Response) -> TaskPublic:
+    task = require_task(session, task_id)
+    response.headers["ETag"] = etag_of(task)
+    return to_public(task, Resolver(session, [task]), LeaderBook(session))
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskPublic)
+def patch_task(
+    task_id: str,
+    patch: TaskPatch,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: str | None = Header(None, alias="If-Match", max_length=200),
+    actor: str = ActorHeader,
+) -> TaskPublic:
+    task = correct_task(
+        session=session,
+        subjects=runtime.subjects,
+        task_id=task_id,
+        patch=patch,
+        if_match=if_match,
+        actor=actor,
+        now=runtime.clock.now(),
+    )
+    runtime.relay.kick()
+    response.headers["ETag"] = etag_of(task)
+    return to_public(task, Resolver(session, [task]), LeaderBook(session))
+
+
+@router.get("/tasks/{task_id}/audit", response_model=AuditsPublic)
+def task_audit(task_id: str, session: SessionDep) -> AuditsPublic:
+    rows = audit_of(session, task_id)
+    return AuditsPublic(data=[AuditPublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))
+
+
+@router.get("/tasks/{task_id}/series", response_model=TasksPublic)
+def task_series(task_id: str, session: SessionDep) -> TasksPublic:
+    require_task(session, task_id)
+    rows = series_of(session, task_id)
+    resolver, book = Resolver(session, rows), LeaderBook(session)
+    return TasksPublic(data=[to_public(t, resolver, book) for t in rows], count=len(rows))

@@ -1,0 +1,166 @@
+"""From a task row to its resolved views: assignment rows, `task.upserted` events, API answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from proto.notice import Quantity
+from proto.subjects import Subjects
+from proto.task import TaskUpserted, UnitRef
+from services.common.outbox import stage
+from services.registry.directory import Groups, resolve_on_arrival
+from services.registry.directory_models import Unit
+from services.registry.models import Assignment, RegistryTask, TaskLeader
+from services.registry.posts import LeaderBook
+from services.registry.schemas import TaskPublic
+
+ROLES = (("host", "host_units"), ("co", "co_units"))
+
+
+def sync_assignments(session: Session, task: RegistryTask) -> None:
+    """Rewrite the task's assignment and leader rows from its effective unit and leader names."""
+    session.exec(delete(Assignment).where(col(Assignment.task_id) == task.task_id))  # type: ignore[call-overload]
+    session.exec(delete(TaskLeader).where(col(TaskLeader.task_id) == task.task_id))  # type: ignore[call-overload]
+    session.flush()
+    if task.removed:
+        return
+    for role, field in ROLES:
+        for position, name in enumerate(getattr(task, field)):
+            unit = resolve_on_arrival(session, name)
+            session.add(Assignment(task_id=task.task_id, role=role, position=position, name=name, unit_id=unit.unit_id))
+    for position, name in enumerate(task.leaders):
+        session.add(TaskLeader(task_id=task.task_id, position=position, name=name))
+    session.flush()
+
+
+class Resolver:
+    """Unit refs of many tasks with few queries: one pass over assignments, one over units."""
+
+    def __init__(self, session: Session, tasks: Iterable[RegistryTask], *, with_groups: bool = False) -> None:
+        ids = [t.task_id for t in tasks]
+        self._rows: dict[str, list[Assignment]] = {}
+        if ids:
+            rows = session.exec(
+                select(Assignment)
+                .where(col(Assignment.task_id).in_(ids))
+                .order_by(Assignment.task_id, Assignment.role, Assignment.position)  # type: ignore[arg-type]
+            ).all()
+            for row in rows:
+                self._rows.setdefault(row.task_id, []).append(row)
+        unit_ids = {r.unit_id for rows in self._rows.values() for r in rows}
+        self._units = (
+            {u.unit_id: u for u in session.exec(select(Unit).where(col(Unit.unit_id).in_(unit_ids))).all()}
+            if unit_ids
+            else {}
+        )
+        self.groups = Groups(session) if with_groups else None
+
+    def refs(self, task_id: str, role: str) -> list[UnitRef]:
+        out = []
+        for row in self._rows.get(task_id, []):
+            if row.role != role:
+                continue
+            unit = self._units.get(row.unit_id)
+            out.append(
+                UnitRef(
+                    unit_id=row.unit_id,
+                    name=row.name,
+                    canonical=unit.name if unit else None,
+                    provisional=unit.provisional if unit else True,
+                    is_group=unit.is_group if unit else False,
+                )
+            )
+        return out
+
+    def expanded_ids(self, refs: list[UnitRef]) -> list[str]:
+        ids = [r.unit_id for r in refs]
+        return self.groups.expand(ids) if self.groups else ids
+
+
+def to_event(
+    task: RegistryTask, resolver: Resolver, book: LeaderBook, *, correlation_id: str | None = None
+) -> TaskUpserted:
+    hosts, cos = resolver.refs(task.task_id, "host"), resolver.refs(task.task_id, "co")
+    return TaskUpserted(
+        source="registry",
+        correlation_id=correlation_id,
+        task_id=task.task_id,
+        key=task.key,
+        notice_id=task.notice_id,
+        doc_no=task.doc_no,
+        version=task.version,
+        number=task.number,
+        chapter=task.chapter,
+        text=task.text,
+        leaders=task.leaders,
+        host_units=hosts,
+        co_units=cos,
+        issued_date=task.issued_date,
+        due_date=task.due_date,
+        quantities=[Quantity.model_validate(q) for q in task.quantities],
+        deadline_phrase=task.deadline_phrase,
+        leader_refs=[book.ref(n, task.issued_date) for n in task.leaders],
+        host_unit_ids=resolver.expanded_ids(hosts),
+        co_unit_ids=resolver.expanded_ids(cos),
+        removed=task.removed,
+    )
+
+
+def to_public(task: RegistryTask, resolver: Resolver, book: LeaderBook) -> TaskPublic:
+    return TaskPublic(
+        task_id=task.task_id,
+        key=task.key,
+        notice_id=task.notice_id,
+        doc_no=task.doc_no,
+        number=task.number,
+        chapter=task.chapter,
+        text=task.text,
+        leaders=task.leaders,
+        leader_refs=[book.ref(n, task.issued_date) for n in task.leaders],
+        host_units=resolver.refs(task.task_id, "host"),
+        co_units=resolver.refs(task.task_id, "co"),
+        quantities=[Quantity.model_validate(q) for q in task.quantities],
+        deadline_phrase=task.deadline_phrase,
+        due_date=task.due_date,
+        issued_date=task.issued_date,
+        corrected=sorted(task.corrections),
+        removed=task.removed,
+        version=task.version,
+    )
+
+
+def publish_tasks(
+    session: Session,
+    subjects: Subjects,
+    tasks: Iterable[RegistryTask],
+    *,
+    correlation_id: str | None = None,
+) -> int:
+    """Stage `task.upserted` for each task; it goes out when the session commits."""
+    batch = list(tasks)
+    if not batch:
+        return 0
+    resolver = Resolver(session, batch, with_groups=True)
+    book = LeaderBook(session)
+    for task in batch:
+        stage(session, subjects.task_upserted, to_event(task, resolver, book, correlation_id=correlation_id))
+    return len(batch)
+
+
+def republish(
+    session: Session, subjects: Subjects, task_ids: Iterable[str], *, now: datetime, correlation_id: str | None = None
+) -> int:
+    """A directory change altered how these tasks resolve: new version, new event, same text."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return 0
+    tasks = session.exec(select(RegistryTask).where(col(RegistryTask.task_id).in_(ids))).all()
+    for task in tasks:
+        task.version += 1
+        task.updated_at = now
+        session.add(task)
+    session.flush()
+    return publish_tasks(session, subjects, tasks, correlation_id=correlation_id)

@@ -1,0 +1,199 @@
+"""What the registry's HTTP API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from proto.notice import Quantity
+from proto.task import LeaderRef, UnitRef
+
+
+class TaskPublic(BaseModel):
+    task_id: str
+    key: str
+    notice_id: str
+    doc_no: str
+    number: int
+    chapter: str | None
+    text: str
+    leaders: list[str]
+    leader_refs: list[LeaderRef] = Field(default_factory=list)
+    host_units: list[UnitRef]
+    co_units: list[UnitRef]
+    quantities: list[Quantity]
+    deadline_phrase: str | None
+    due_date: date | None
+    issued_date: date | None = None
+    corrected: list[str] = Field(default_factory=list, description="Fields the office has corrected.")
+    removed: bool = False
+    version: int
+
+
+class TasksPublic(BaseModel):
+    data: list[TaskPublic]
+    count: int
+
+
+class TaskPatch(BaseModel):
+    """A correction: only the fields sent change. Units and leaders must be known to the directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, min_length=1, max_length=5000)
+    leaders: list[str] | None = Field(default=None, max_length=20)
+    host_units: list[str] | None = Field(default=None, max_length=50)
+    co_units: list[str] | None = Field(default=None, max_length=100)
+    deadline_phrase: str | None = Field(default=None, max_length=100)
+    due_date: date | None = None
+    quantities: list[Quantity] | None = Field(default=None, max_length=100)
+
+
+class AuditPublic(BaseModel):
+    id: int
+    task_id: str
+    at: datetime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+    version: int
+    note: str | None = None
+
+
+class AuditsPublic(BaseModel):
+    data: list[AuditPublic]
+    count: int
+
+
+class UnitPublic(BaseModel):
+    unit_id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    provisional: bool
+    is_group: bool
+    aliases: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list, description="Member unit ids of a group (explicit and by rule).")
+    member_kinds: list[str] = Field(default_factory=list)
+    merged_into: str | None = None
+    task_count: int = 0
+
+
+class UnitsPublic(BaseModel):
+    data: list[UnitPublic]
+    count: int
+
+
+class UnitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: str | None = Field(default=None, max_length=20)
+    parent: str | None = Field(default=None, max_length=200, description="Parent unit: id, name or alias.")
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+    is_group: bool | None = None
+    members: list[str] | None = Field(default=None, max_length=500)
+    member_kinds: list[str] | None = None
+    member_parent: str | None = Field(default=None, max_length=200)
+
+
+class UnitPatch(BaseModel):
+    """Map a provisional unit (confirm it, give it a kind or a parent) or add aliases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: str | None = Field(default=None, max_length=20)
+    parent: str | None = Field(default=None, max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+    provisional: bool | None = None
+    members: list[str] | None = Field(default=None, max_length=500)
+    member_kinds: list[str] | None = None
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: str = Field(min_length=1, max_length=200, description="The unit to merge into: id, name or alias.")
+
+
+class PostPublic(BaseModel):
+    post_id: str
+    title: str
+    holder: str | None
+    past_holders: list[str] = Field(default_factory=list)
+    unit_id: str | None = None
+
+
+class PostsPublic(BaseModel):
+    data: list[PostPublic]
+    count: int
+
+
+class PostPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    holder: str | None = Field(default=None, max_length=100)
+    since: date | None = None
+    past_holders: list[str] = Field(default_factory=list, max_length=50)
+    unit: str | None = Field(default=None, max_length=200)
+
+
+class HolderChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holder: str = Field(min_length=1, max_length=100)
+    since: date | None = None
+
+
+class LinkPublic(BaseModel):
+    id: int
+    kind: str
+    source_task_id: str
+    target_task_id: str
+    source_key: str | None = None
+    target_key: str | None = None
+    confidence: float
+    evidence: dict[str, Any]
+    status: str
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class LinksPublic(BaseModel):
+    data: list[LinkPublic]
+    count: int
+
+
+class NoticeVersionPublic(BaseModel):
+    version: int
+    notice_id: str
+    task_count: int
+    diff: dict[str, Any]
+    received_at: datetime
+
+
+class NoticePublic(BaseModel):
+    doc_no: str
+    notice_id: str
+    title: str | None
+    issuer: str | None
+    year: int | None
+    issued_date: date | None
+    version: int
+    versions: list[NoticeVersionPublic] = Field(default_factory=list)
+
+
+class NoticesPublic(BaseModel):
+    data: list[NoticePublic]
+    count: int
+
+
+class ImportReport(BaseModel):
+    units: int
+    groups: int
+    posts: int
+    republished: int
