@@ -49,8 +49,9 @@ _GROUP_SEPS = "，,；;"
 _ITEM_SEPS = "、"
 _TRAIL_PUNCT = "。.，,；;：:、 \t\n"
 
-# A unit name ends in one of these; a fragment that does not (市科技) is part of the next one.
-_UNIT_SUFFIXES = tuple(
+# A unit name ends in one of these characters; a fragment that does not (市科技) is part of the
+# next one. A set lookup of the last character: `endswith` over the tuple tries each in turn.
+_UNIT_SUFFIXES = frozenset(
     "局委办部院室会司台团社联组行街道镇乡村县市区府心构班队门位关协校站所厂处科馆署厅园港场中心公司集团政府指挥部）)等"
 )
 _GENERIC_RE = re.compile(r"^(?:单位|部门|机构|企业|企事业单位|人员|社会组织|组织)$")
@@ -118,7 +119,7 @@ def _looks_like_unit_list(content: str) -> bool:
     items = [i.strip() for i in items if i.strip()]
     if not items:
         return False
-    return all(_UNIT_LIST_ITEM_RE.match(i) and i.endswith(_UNIT_SUFFIXES) for i in items)
+    return all(_UNIT_LIST_ITEM_RE.match(i) and i[-1:] in _UNIT_SUFFIXES for i in items)
 
 
 def split_block(block: str) -> tuple[str, str | None, str]:
@@ -203,9 +204,9 @@ def _merge_fragments(items: list[str], warnings: list[ParseWarning]) -> list[str
         while i + 1 < len(items):
             nxt = items[i + 1]
             if _GENERIC_RE.match(nxt) or (
-                not item.endswith(_UNIT_SUFFIXES)
+                item[-1:] not in _UNIT_SUFFIXES
                 and not COLLECTIVE_RE.search(item)
-                and nxt.endswith(_UNIT_SUFFIXES)
+                and nxt[-1:] in _UNIT_SUFFIXES
                 and len(item) <= 8
             ):
                 if not _GENERIC_RE.match(nxt):
