@@ -12,8 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from proto.envelope import Event
 
@@ -76,15 +77,24 @@ class OutboxRelay:
                     ).all()
                 if not rows:
                     return sent
-                for row in rows:
-                    await self._publish(row.subject, row.payload.encode("utf-8"), row.event_id)
-                    with Session(self._engine) as session:
-                        stored = session.get(OutboxEntry, row.seq)
-                        if stored is not None:
-                            stored.published_at = datetime.now(UTC)
-                            session.add(stored)
-                            session.commit()
-                    sent += 1
+                done: list[int] = []
+                try:
+                    for row in rows:
+                        await self._publish(row.subject, row.payload.encode("utf-8"), row.event_id)
+                        done.append(row.seq)  # type: ignore[arg-type]
+                finally:
+                    # One commit per batch: a commit per row would fsync in the event loop for every event.
+                    # Rows published but not marked (a crash here) are re-published and de-duplicated by id.
+                    if done:
+                        self._mark_published(done)
+                        sent += len(done)
+
+    def _mark_published(self, seqs: list[int]) -> None:
+        with Session(self._engine) as session:
+            session.execute(
+                update(OutboxEntry).where(col(OutboxEntry.seq).in_(seqs)).values(published_at=datetime.now(UTC))
+            )
+            session.commit()
 
     async def _run(self) -> None:
         while True:

@@ -53,7 +53,7 @@ def issue(
     """Issue a token and print it (only this once) on standard output."""
     engine = _engine(data)
     try:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             row, secret, found = issue_token(
                 session=session, role=role, unit=unit, label=label, now=SystemClock().now()
             )
@@ -71,7 +71,7 @@ def issue(
 def list_(data: Path | None = DATA) -> None:
     """List tokens (never their secrets)."""
     engine = _engine(data)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         rows = list_tokens(session=session)
     engine.dispose()
     table = Table("令牌 / id", "角色 / role", "单位 / unit", "持有人 / label", "签发 / created", "吊销 / revoked")
@@ -89,7 +89,7 @@ def revoke(
     """Revoke a token: its holder gets 401 from then on."""
     engine = _engine(data)
     try:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             revoke_token(session=session, token_id=token_id, now=SystemClock().now())
     except ApiError as exc:
         _fail(exc)
