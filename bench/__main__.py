@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bench import parse, registry
+from bench import parse, progress, registry
 
-SUITES: dict[str, Callable[[bool], None]] = {"parse": parse.main, "registry": registry.main}
+SUITES: dict[str, Callable[[bool], None]] = {"parse": parse.main, "registry": registry.main, "progress": progress.main}
 
 
 def main(argv: list[str] | None = None) -> None:
