@@ -42,23 +42,79 @@ def require_unit(session: Session, ref: str) -> Unit:
 
 def resolve_on_arrival(session: Session, name: str) -> Unit:
     """The unit a name in a notice stands for; an unknown name becomes a provisional unit."""
-    found = find_unit(session, name)
-    if found is not None:
-        return found
-    cleaned = clean(name) or name.strip()
-    unit = session.get(Unit, unit_token(cleaned))
-    if unit is None:
-        unit = Unit(
-            unit_id=unit_token(cleaned),
-            name=cleaned,
-            kind=guess_kind(cleaned),
-            provisional=True,
-            is_group=is_collective(cleaned),
-        )
-        session.add(unit)
-    _put_alias(session, cleaned, unit.unit_id)
-    session.flush()
-    return unit
+    return resolve_names(session, [name])[name]
+
+
+def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
+    """`resolve_on_arrival` for many names at once: each name written → its unit.
+
+    The units and aliases any of the names could reach are read in two queries, then the names
+    are resolved in order against those rows, exactly as one call each would, so a provisional
+    unit created for one name is found by a later spelling of it; one flush at the end.
+    """
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    refs = {n: n.strip() for n in wanted}
+    cleaned = {n: clean(n) or n.strip() for n in wanted}
+    keys = {match_key(r) for r in refs.values() if r} | {match_key(c) for c in cleaned.values()}
+    aliases = {a.key: a for a in session.exec(select(UnitAlias).where(col(UnitAlias.key).in_(keys))).all()}
+    ids = {r for r in refs.values() if r} | {unit_token(c) for c in cleaned.values()}
+    ids |= {a.unit_id for a in aliases.values()}
+    units: dict[str, Unit | None] = dict.fromkeys(ids)
+    units.update({u.unit_id: u for u in session.exec(select(Unit).where(col(Unit.unit_id).in_(ids))).all()})
+
+    def get(unit_id: str) -> Unit | None:
+        if unit_id not in units:
+            units[unit_id] = session.get(Unit, unit_id)
+        return units[unit_id]
+
+    def follow(unit: Unit | None) -> Unit | None:
+        seen: set[str] = set()
+        while unit is not None and unit.merged_into and unit.unit_id not in seen:
+            seen.add(unit.unit_id)
+            unit = get(unit.merged_into)
+        return unit
+
+    out: dict[str, Unit] = {}
+    created = False
+    for name in wanted:
+        ref = refs[name]
+        found = None
+        if ref:
+            found = get(ref)
+            if found is None:
+                alias = aliases.get(match_key(ref))
+                found = get(alias.unit_id) if alias else None
+            found = follow(found)
+        if found is None:
+            name_clean = cleaned[name]
+            unit_id = unit_token(name_clean)
+            found = get(unit_id)
+            if found is None:
+                found = Unit(
+                    unit_id=unit_id,
+                    name=name_clean,
+                    kind=guess_kind(name_clean),
+                    provisional=True,
+                    is_group=is_collective(name_clean),
+                )
+                session.add(found)
+                units[unit_id] = found
+            key = match_key(name_clean)
+            row = aliases.get(key)
+            if row is None:
+                aliases[key] = row = UnitAlias(key=key, alias=clean(name_clean), unit_id=unit_id)
+                session.add(row)
+            elif row.unit_id != unit_id:
+                row.unit_id = unit_id
+                row.alias = clean(name_clean)
+                session.add(row)
+            created = True
+        out[name] = found
+    if created:
+        session.flush()
+    return out
 
 
 def _put_alias(session: Session, alias: str, unit_id: str) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
 from proto.notice import Quantity
 from proto.subjects import Subjects
 from proto.task import TaskUpserted, UnitRef
 from services.common.outbox import stage
-from services.registry.directory import Groups, resolve_on_arrival
+from services.registry.directory import Groups, resolve_names
 from services.registry.directory_models import Unit
 from services.registry.models import Assignment, RegistryTask, TaskLeader
 from services.registry.posts import LeaderBook
@@ -20,20 +21,40 @@ from services.registry.schemas import TaskPublic
 ROLES = (("host", "host_units"), ("co", "co_units"))
 
 
+# Ids per statement when deleting by task: well under every database's parameter limit.
+CHUNK = 500
+
+
 def sync_assignments(session: Session, task: RegistryTask) -> None:
     """Rewrite the task's assignment and leader rows from its effective unit and leader names."""
-    session.exec(delete(Assignment).where(col(Assignment.task_id) == task.task_id))  # type: ignore[call-overload]
-    session.exec(delete(TaskLeader).where(col(TaskLeader.task_id) == task.task_id))  # type: ignore[call-overload]
-    session.flush()
-    if task.removed:
+    sync_many(session, [task])
+
+
+def sync_many(session: Session, tasks: Iterable[RegistryTask]) -> None:
+    """`sync_assignments` for many tasks: the names of all of them resolved in one batch, one flush."""
+    batch = list(tasks)
+    if not batch:
         return
-    for role, field in ROLES:
-        for position, name in enumerate(getattr(task, field)):
-            unit = resolve_on_arrival(session, name)
-            session.add(Assignment(task_id=task.task_id, role=role, position=position, name=name, unit_id=unit.unit_id))
-    for position, name in enumerate(task.leaders):
-        session.add(TaskLeader(task_id=task.task_id, position=position, name=name))
+    ids = [t.task_id for t in batch]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        session.exec(delete(Assignment).where(col(Assignment.task_id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(TaskLeader).where(col(TaskLeader.task_id).in_(chunk)))  # type: ignore[call-overload]
+    live = [t for t in batch if not t.removed]
+    units = resolve_names(session, [name for t in live for _, field in ROLES for name in getattr(t, field)])
+    # Plain rows in one multi-row insert each: nothing reads them back as objects in this session.
+    assignments = [
+        {"task_id": t.task_id, "role": role, "position": position, "name": name, "unit_id": units[name].unit_id}
+        for t in live
+        for role, field in ROLES
+        for position, name in enumerate(getattr(t, field))
+    ]
+    leaders = [{"task_id": t.task_id, "position": p, "name": name} for t in live for p, name in enumerate(t.leaders)]
     session.flush()
+    if assignments:
+        session.execute(insert(Assignment), assignments)
+    if leaders:
+        session.execute(insert(TaskLeader), leaders)
 
 
 class Resolver:

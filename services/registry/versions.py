@@ -16,7 +16,7 @@ from proto.task import task_id_for, task_key
 from services.common.inbox import remember, seen
 from services.registry.links import suggest_links
 from services.registry.models import AuditEntry, NoticeVersion, RegistryNotice, RegistryTask
-from services.registry.publish import publish_tasks, sync_assignments
+from services.registry.publish import publish_tasks, sync_many
 
 CONSUMER = "registry-notice-parsed"
 
@@ -50,18 +50,26 @@ def parsed_fields(parsed: ParsedTask) -> dict[str, Any]:
     }
 
 
+def effective_fields(parsed: dict[str, Any], corrections: dict[str, Any]) -> dict[str, Any]:
+    """The flat columns of a task: its parse overlaid with its corrections."""
+    effective = {**parsed, **corrections}
+    due = effective.get("due_date")
+    return {
+        "chapter": effective.get("chapter"),
+        "text": effective.get("text") or "",
+        "leaders": list(effective.get("leaders") or []),
+        "host_units": list(effective.get("host_units") or []),
+        "co_units": list(effective.get("co_units") or []),
+        "deadline_phrase": effective.get("deadline_phrase"),
+        "due_date": date.fromisoformat(due) if isinstance(due, str) else due,
+        "quantities": list(effective.get("quantities") or []),
+    }
+
+
 def apply_effective(task: RegistryTask) -> None:
     """Write parse overlaid with corrections into the flat columns."""
-    effective = {**task.parsed, **task.corrections}
-    task.chapter = effective.get("chapter")
-    task.text = effective.get("text") or ""
-    task.leaders = list(effective.get("leaders") or [])
-    task.host_units = list(effective.get("host_units") or [])
-    task.co_units = list(effective.get("co_units") or [])
-    task.deadline_phrase = effective.get("deadline_phrase")
-    due = effective.get("due_date")
-    task.due_date = date.fromisoformat(due) if isinstance(due, str) else due
-    task.quantities = list(effective.get("quantities") or [])
+    for name, value in effective_fields(task.parsed, task.corrections).items():
+        setattr(task, name, value)
 
 
 def _content_hash(event: NoticeParsed, tasks: list[dict[str, Any]]) -> str:
@@ -124,13 +132,13 @@ def register_notice(
                 notice_id=event.notice_id,
                 doc_no=doc_no,
                 number=number,
-                text="",
                 issued_date=doc.issued_date,
                 year=doc.year,
                 parsed=new,
+                corrections={},
                 updated_at=now,
+                **effective_fields(new, {}),
             )
-            apply_effective(task)
             added.append(number)
         else:
             differs = [k for k in PARSED_FIELDS if task.parsed.get(k) != new.get(k)]
@@ -167,8 +175,6 @@ def register_notice(
             )
             changed.append({"number": number, "fields": differs})
         session.add(task)
-        session.flush()
-        sync_assignments(session, task)
         touched.append(task)
     removed: list[int] = []
     for number, task in sorted(existing.items()):
@@ -181,10 +187,11 @@ def register_notice(
         session.add(
             AuditEntry(task_id=task.task_id, at=now, actor=actor, action="removed", changes={}, version=task.version)
         )
-        session.flush()
-        sync_assignments(session, task)
         touched.append(task)
         removed.append(number)
+    # One flush and one batch of unit names for the whole notice, not one per task.
+    session.flush()
+    sync_many(session, touched)
 
     diff = {"added": added, "removed": removed, "changed": changed}
     session.add(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import Session
+from pathlib import Path
 
-from services.registry.directory import find_unit, resolve_on_arrival, upsert_unit
+import pytest
+from sqlmodel import Session, select
+
+from services.registry.directory import find_unit, resolve_names, resolve_on_arrival, upsert_unit
+from services.registry.directory_models import UnitAlias
 from services.registry.names import clean, guess_kind, is_collective, match_key
+from tests.registry.conftest import new_engine
 
 
 @pytest.mark.parametrize(
@@ -79,3 +83,19 @@ def test_importing_an_official_name_absorbs_the_provisional_spelling(session: Se
     assert unit.unit_id != provisional.unit_id
     assert find_unit(session, provisional.unit_id).unit_id == unit.unit_id  # type: ignore[union-attr]
     assert find_unit(session, "区科技局").unit_id == unit.unit_id  # type: ignore[union-attr]
+
+
+def test_a_batch_of_names_resolves_as_one_call_each_would(tmp_path: Path) -> None:
+    names = ["区新设局", " 区新设局等", "区科学技术局", "区科技局", "相关镇街", "区新设局", "区财政局"]
+
+    def resolved(batch: bool) -> tuple[list[tuple[str, bool]], list[tuple[str, str]]]:
+        engine = new_engine(f"sqlite:///{tmp_path / f'batch-{batch}.db'}")
+        with Session(engine) as session:
+            upsert_unit(session, name="区财政局", kind="bureau")
+            found = resolve_names(session, names) if batch else {n: resolve_on_arrival(session, n) for n in names}
+            units = [(found[n].unit_id, found[n].provisional) for n in names]
+            aliases = [(a.key, a.unit_id) for a in session.exec(select(UnitAlias).order_by(UnitAlias.key)).all()]
+        engine.dispose()
+        return units, aliases
+
+    assert resolved(batch=True) == resolved(batch=False)
