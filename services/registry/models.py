@@ -54,7 +54,14 @@ class RegistryTask(SQLModel, table=True):
     """
 
     __tablename__ = "registry_task"
-    __table_args__ = (Index("ix_registry_task_doc_number", "doc_no", "number"),)
+    __table_args__ = (
+        # Lists are in notice and number order: the ordering key, with `removed` and the id, so
+        # a notice's or the whole registry's page is read from this index alone.
+        Index("ix_registry_task_order", "doc_no", "number", "removed", "task_id"),
+        # The same key reached from a task id (a unit's or a leader's tasks, a text search):
+        # picking a page of ids never reads the wide rows.
+        Index("ix_registry_task_page", "task_id", "removed", "doc_no", "number"),
+    )
 
     task_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(index=True, max_length=250)
@@ -73,22 +80,29 @@ class RegistryTask(SQLModel, table=True):
     year: int | None = None
     parsed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     corrections: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    removed: bool = Field(default=False, index=True)
+    removed: bool = False
     version: int = 1
     updated_at: datetime = Field(default_factory=_now)
 
 
 class Assignment(SQLModel, table=True):
-    """One unit named on a task, as host or co-unit, resolved to a directory unit."""
+    """One unit named on a task, as host or co-unit, resolved to a directory unit.
+
+    Rows exist only for tasks the latest notice version keeps (a removed task loses them), and
+    each carries its task's ordering key (文号 and number, fixed for a task id), so a unit's
+    list is paged from this table's index alone, with no lookup into the wide task rows.
+    """
 
     __tablename__ = "registry_assignment"
-    __table_args__ = (Index("ix_registry_assignment_unit", "unit_id", "task_id"),)
+    __table_args__ = (Index("ix_registry_assignment_unit_order", "unit_id", "doc_no", "number", "task_id", "role"),)
 
     task_id: str = Field(primary_key=True, max_length=64, foreign_key="registry_task.task_id")
     role: str = Field(primary_key=True, max_length=4)
     position: int = Field(primary_key=True)
     name: str = Field(max_length=200, description="The unit as written in the notice or the correction.")
     unit_id: str = Field(max_length=32)
+    doc_no: str = Field(max_length=200, description="The task's 文号, its ordering key with `number`.")
+    number: int
 
 
 class TaskLeader(SQLModel, table=True):

@@ -44,7 +44,15 @@ def sync_many(session: Session, tasks: Iterable[RegistryTask]) -> None:
     units = resolve_names(session, [name for t in live for _, field in ROLES for name in getattr(t, field)])
     # Plain rows in one multi-row insert each: nothing reads them back as objects in this session.
     assignments = [
-        {"task_id": t.task_id, "role": role, "position": position, "name": name, "unit_id": units[name].unit_id}
+        {
+            "task_id": t.task_id,
+            "role": role,
+            "position": position,
+            "name": name,
+            "unit_id": units[name].unit_id,
+            "doc_no": t.doc_no,
+            "number": t.number,
+        }
         for t in live
         for role, field in ROLES
         for position, name in enumerate(getattr(t, field))

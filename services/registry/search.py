@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, literal_column, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from services.common.errors import ApiError
 from services.registry.directory import Groups, find_unit
@@ -68,6 +69,8 @@ def notice_doc_nos(session: Session, ref: str) -> list[str]:
 
 def query_tasks(*, session: Session, query: TaskQuery) -> tuple[list[RegistryTask], int]:
     """Tasks matching every filter given, in notice and number order, with the total count."""
+    if query.unit and not _task_filters(query):
+        return _unit_page(session, query)
     conditions: list[ColumnElement[bool]] = []
     if not query.include_removed:
         conditions.append(col(RegistryTask.removed).is_(False))
@@ -90,12 +93,63 @@ def query_tasks(*, session: Session, query: TaskQuery) -> tuple[list[RegistryTas
         conditions.append(col(RegistryTask.task_id).in_(led))
     if query.q and query.q.strip():
         conditions.append(text_condition(session, query.q.strip()))
-    total = session.exec(select(func.count()).select_from(RegistryTask).where(*conditions)).one()
-    rows = session.exec(
-        select(RegistryTask)
+    ids = (
+        select(RegistryTask.task_id, func.count().over())
         .where(*conditions)
-        .order_by(RegistryTask.doc_no, RegistryTask.number)  # type: ignore[arg-type]
-        .offset(query.offset)
-        .limit(query.limit)
-    ).all()
-    return list(rows), int(total)
+        .order_by(col(RegistryTask.doc_no), col(RegistryTask.number))
+    )
+    count = select(func.count()).select_from(RegistryTask).where(*conditions)
+    return _page(session, ids, count, query)
+
+
+def _task_filters(query: TaskQuery) -> bool:
+    """Whether the query filters on anything besides the unit and its role."""
+    return bool(
+        query.notice
+        or query.chapter
+        or query.due_before
+        or query.due_after
+        or query.leader
+        or (query.q and query.q.strip())
+    )
+
+
+def _unit_page(session: Session, query: TaskQuery) -> tuple[list[RegistryTask], int]:
+    """A unit's tasks from the assignment table alone: its rows carry the ordering key.
+
+    A removed task has no assignment rows, so `include_removed` changes nothing here, as in
+    the general query.
+    """
+    assert query.unit is not None
+    condition = [col(Assignment.unit_id).in_(unit_scope(session, query.unit))]
+    if query.role:
+        condition.append(col(Assignment.role) == query.role)
+    ids = (
+        select(Assignment.task_id, func.count().over())
+        .where(*condition)
+        .group_by(col(Assignment.task_id), col(Assignment.doc_no), col(Assignment.number))
+        .order_by(col(Assignment.doc_no), col(Assignment.number))
+    )
+    count = select(func.count(func.distinct(Assignment.task_id))).where(*condition)
+    return _page(session, ids, count, query)
+
+
+def _page(session: Session, ids: Select, count: Select, query: TaskQuery) -> tuple[list[RegistryTask], int]:  # type: ignore[type-arg]
+    """One page: ids and the total in one narrow pass, then only the page's rows in full.
+
+    `ids` selects (task_id, count over the whole match) in list order; the window counts every
+    match in the same pass that orders them, so the filter runs once. `count` is needed only
+    when the page is past the end.
+    """
+    found = session.exec(ids.offset(query.offset).limit(query.limit)).all()
+    if found:
+        total = int(found[0][1])
+    elif query.offset:
+        total = int(session.exec(count).one())
+    else:
+        total = 0
+    page = [task_id for task_id, _ in found]
+    if not page:
+        return [], total
+    rows = {t.task_id: t for t in session.exec(select(RegistryTask).where(col(RegistryTask.task_id).in_(page))).all()}
+    return [rows[i] for i in page], total
