@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -97,14 +98,16 @@ class ServiceRuntime(Generic[SettingsT]):
         try:
             yield
         finally:
+            started = time.monotonic()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await self.relay.stop()
+            relay_s = time.monotonic() - started
             await self.broker.stop()
             self.engine.dispose()
-            log.info("%s stopped", self.name)
+            log.info("%s stopped (relay %.2fs, broker %.2fs)", self.name, relay_s, time.monotonic() - started - relay_s)
 
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
