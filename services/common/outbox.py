@@ -11,8 +11,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -37,6 +38,23 @@ class OutboxEntry(SQLModel, table=True):
 def stage(session: Session, subject: str, event: Event) -> None:
     """Queue an event for publishing; it goes out only if the session commits."""
     session.add(OutboxEntry(event_id=event.event_id, subject=subject, payload=event.model_dump_json()))
+
+
+def outbox_row(subject: str, event: Event) -> dict[str, Any]:
+    """An outbox row as plain values, for writers that insert many with one statement (`stage_rows`)."""
+    return {
+        "event_id": event.event_id,
+        "subject": subject,
+        "payload": event.model_dump_json(),
+        "created_at": datetime.now(UTC),
+        "published_at": None,
+    }
+
+
+def stage_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue many events with one INSERT; like `stage`, they go out only if the session commits."""
+    if rows:
+        session.execute(insert(OutboxEntry.__table__), rows)  # type: ignore[attr-defined]
 
 
 class OutboxRelay:

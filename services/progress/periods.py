@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 KINDS = ("month", "xun", "week")
@@ -75,6 +76,7 @@ def next_period(period: Period) -> Period:
     return period_containing(period.kind, period.end + timedelta(days=1))
 
 
+@lru_cache(maxsize=4096)  # a clock tick asks the same few questions for thousands of tasks
 def missed_periods(kind: str, *, since: date, today: date, grace_days: int, limit: int = 120) -> int:
     """Periods from the one holding `since` on whose report is overdue by `today` (end + grace passed).
 

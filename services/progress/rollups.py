@@ -21,7 +21,7 @@ COUNTERS = ("total", "blue", "yellow", "red", "closed", "overdue", "completion_t
 _PENDING = "progress_rollup_deltas"
 
 
-def contribution(task: ProgressTask) -> dict[str, Any] | None:
+def contribution(task: Any) -> dict[str, Any] | None:
     """What one task adds to the roll-ups; None once the notice no longer holds it."""
     if task.removed or not task.flag:
         return None
@@ -39,24 +39,33 @@ def contribution(task: ProgressTask) -> dict[str, Any] | None:
     }
 
 
-def stage_rollup(session: Session, task: ProgressTask) -> None:
-    """Queue the change of this task's contribution; `flush_rollups` applies it."""
+Deltas = dict[tuple[str, str], dict[str, int]]
+
+
+def add_delta(pending: Deltas, task: Any) -> None:
+    """Add the change of this task's contribution to `pending` and remember the new one on the task."""
     new = contribution(task)
     old = task.rollup
     if old == new:
         return
-    pending: dict[tuple[str, str], dict[str, int]] = session.info.setdefault(_PENDING, {})
     for sign, part in ((-1, old), (1, new)):
         if part is None:
             continue
         for dim, key in part["keys"]:
-            delta = pending.setdefault((dim, key), dict.fromkeys(COUNTERS, 0))
+            delta = pending.get((dim, key))
+            if delta is None:
+                delta = pending[(dim, key)] = dict.fromkeys(COUNTERS, 0)
             delta["total"] += sign
             delta[part["flag"]] += sign
             delta["closed"] += sign * int(part["closed"])
             delta["overdue"] += sign * int(part["overdue"])
             delta["completion_tenths"] += sign * part["completion_tenths"]
     task.rollup = new
+
+
+def stage_rollup(session: Session, task: ProgressTask) -> None:
+    """Queue the change of this task's contribution; `flush_rollups` applies it."""
+    add_delta(session.info.setdefault(_PENDING, {}), task)
 
 
 def _labels(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -79,20 +88,27 @@ def _labels(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, st
 
 
 def flush_rollups(session: Session) -> None:
-    pending: dict[tuple[str, str], dict[str, int]] = session.info.pop(_PENDING, {})
+    apply_rollups(session, session.info.pop(_PENDING, {}))
+
+
+def apply_rollups(session: Session, pending: Deltas) -> None:
+    """Apply queued deltas as atomic `+=` upserts, in key order."""
     changed = sorted(k for k, d in pending.items() if any(d.values()))
     if not changed:
         return
     labels = _labels(session, changed)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Rollup.__table__  # type: ignore[attr-defined]
-    for dim, key in changed:
-        stmt = insert(table).values(dimension=dim, key=key, label=labels[(dim, key)], **pending[(dim, key)])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["dimension", "key"],
-            set_={"label": stmt.excluded.label, **{c: table.c[c] + stmt.excluded[c] for c in COUNTERS}},
-        )
-        session.execute(stmt)
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dimension", "key"],
+        set_={"label": stmt.excluded.label, **{c: table.c[c] + stmt.excluded[c] for c in COUNTERS}},
+    )
+    # One statement, many parameter sets: the rows are still updated one by one in key order.
+    session.execute(
+        stmt,
+        [{"dimension": dim, "key": key, "label": labels[(dim, key)], **pending[(dim, key)]} for dim, key in changed],
+    )
 
 
 def rollup_rows(*, session: Session, by: str) -> list[Rollup]:

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from proto.clock import ClockTicked
 from proto.progress import StatusChanged
 from proto.subjects import Subjects
 from services.common.inbox import remember, seen
-from services.common.outbox import stage
+from services.common.outbox import outbox_row, stage, stage_rows
 from services.progress import periods
-from services.progress.flags import Thresholds, judge
+from services.progress.flags import Thresholds, Verdict, judge
 from services.progress.models import ProgressTask, ProgressUnit
-from services.progress.rollups import flush_rollups, stage_rollup
+from services.progress.rollups import Deltas, add_delta, apply_rollups, flush_rollups, stage_rollup
 from services.progress.settings import ProgressSettings
 
 TICK_CONSUMER = "progress-clock-tick"
-TICK_CHUNK = 500
+TICK_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,15 @@ class Rules:
             max_narrative_chars=settings.max_narrative_chars,
         )
 
-    def period_kind(self, task: ProgressTask) -> str:
+    def period_kind(self, task: Any) -> str:
         return self.notice_periods.get(task.doc_no) or self.notice_periods.get(task.notice_id) or self.period
 
 
-def start_date(task: ProgressTask) -> date | None:
+def start_date(task: Any) -> date | None:
     return task.issued_date or task.assigned_on
 
 
-def _missed(task: ProgressTask, today: date, rules: Rules) -> int:
+def _missed(task: Any, today: date, rules: Rules) -> int:
     if task.closeout_state == "closed" or task.removed:
         return 0
     since = task.reported_through + timedelta(days=1) if task.reported_through else task.assigned_on
@@ -67,9 +70,12 @@ def _missed(task: ProgressTask, today: date, rules: Rules) -> int:
     return periods.missed_periods(rules.period_kind(task), since=since, today=today, grace_days=rules.grace_days)
 
 
-def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: date, rules: Rules, cause: str) -> bool:
-    """Re-judge a task, queue its roll-up change, stage `status.changed` if the flag moved."""
-    closed = task.closeout_state == "closed"
+def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
+    """Judge a task and write the verdict into its status fields; returns the old flag and the verdict.
+
+    `task` is a `ProgressTask` or any object with its columns as attributes (the bulk paths use
+    plain rows), so one rule serves the ORM and the SQL writers alike.
+    """
     missed = _missed(task, today, rules)
     unacknowledged = (today - task.unacknowledged_since).days if task.unacknowledged_since else 0
     verdict = judge(
@@ -79,7 +85,7 @@ def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: 
         today=today,
         thresholds=rules.thresholds,
         missed_periods=missed,
-        closed=closed,
+        closed=task.closeout_state == "closed",
         unacknowledged_days=unacknowledged,
     )
     old = task.flag or None
@@ -88,8 +94,31 @@ def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: 
     task.rule = verdict.rule
     task.missed_periods = missed
     task.overdue = verdict.rule == "overdue"
-    moved = verdict.flag != old
     task.flag = verdict.flag
+    return old, verdict
+
+
+def status_event(*, task: Any, old: str | None, verdict: Verdict, names: dict[str, str], cause: str) -> StatusChanged:
+    return StatusChanged(
+        source="progress",
+        correlation_id=cause,
+        task_id=task.task_id,
+        old_flag=old,  # type: ignore[arg-type]
+        new_flag=verdict.flag,
+        percent=task.percent,
+        expected_percent=verdict.expected_percent,
+        reason=verdict.reason,
+        host_units=[names.get(uid, uid) for uid in task.host_unit_ids],
+        host_unit_ids=list(task.host_unit_ids),
+        leaders=task.leaders,
+        rule=verdict.rule,
+    )
+
+
+def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: date, rules: Rules, cause: str) -> bool:
+    """Re-judge a task, queue its roll-up change, stage `status.changed` if the flag moved."""
+    old, verdict = rejudge(task, today, rules)
+    moved = verdict.flag != old
     stage_rollup(session, task)
     session.add(task)
     if moved and not task.removed:
@@ -97,20 +126,7 @@ def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: 
         stage(
             session,
             subjects.status_changed,
-            StatusChanged(
-                source="progress",
-                correlation_id=cause,
-                task_id=task.task_id,
-                old_flag=old,  # type: ignore[arg-type]
-                new_flag=verdict.flag,
-                percent=task.percent,
-                expected_percent=verdict.expected_percent,
-                reason=verdict.reason,
-                host_units=[names.get(uid, uid) for uid in task.host_unit_ids],
-                host_unit_ids=list(task.host_unit_ids),
-                leaders=task.leaders,
-                rule=verdict.rule,
-            ),
+            status_event(task=task, old=old, verdict=verdict, names=names, cause=cause),
         )
     return moved
 
@@ -128,36 +144,90 @@ def commit(session: Session) -> None:
     session.commit()
 
 
+_TICK_COLUMNS = (
+    "task_id",
+    "doc_no",
+    "notice_id",
+    "chapter",
+    "leaders",
+    "host_unit_ids",
+    "issued_date",
+    "assigned_on",
+    "due_date",
+    "removed",
+    "percent",
+    "closeout_state",
+    "unacknowledged_since",
+    "reported_through",
+    # What a judgement writes:
+    "expected_percent",
+    "reason",
+    "rule",
+    "missed_periods",
+    "overdue",
+    "flag",
+    "rollup",
+)
+_JUDGED = ("expected_percent", "reason", "rule", "missed_periods", "overdue", "flag", "rollup")
+
+
 def apply_clock_tick(*, session: Session, subjects: Subjects, event: ClockTicked, rules: Rules) -> int:
     """Time passing can turn a task yellow or red without any report.
 
-    Open tasks are re-judged in chunks, each its own transaction: re-judging a day twice changes
-    nothing, so a crash half-way is simply redone at the redelivery.
+    Open tasks are re-judged in chunks of plain rows (only the columns the rule reads), each chunk
+    its own transaction writing back only the tasks whose judgement changed: re-judging a day
+    twice changes nothing, so a crash half-way is simply redone at the redelivery.
     """
     if seen(session, TICK_CONSUMER, event.event_id):
         return 0
+    table = ProgressTask.__table__  # type: ignore[attr-defined]
+    columns = [table.c[name] for name in _TICK_COLUMNS]
+    write = (
+        update(table).where(table.c.task_id == bindparam("k_task")).values({name: bindparam(name) for name in _JUDGED})
+    )
     moved = 0
     after = ""
     while True:
-        chunk = session.exec(
-            select(ProgressTask)
-            .where(
-                col(ProgressTask.task_id) > after,
-                ProgressTask.closeout_state != "closed",
-                ProgressTask.removed == False,  # noqa: E712
-            )
-            .order_by(col(ProgressTask.task_id))
+        rows = session.execute(
+            select(*columns)
+            .where(table.c.task_id > after, table.c.closeout_state != "closed", table.c.removed == False)  # noqa: E712
+            .order_by(table.c.task_id)
             .limit(TICK_CHUNK)
         ).all()
-        if not chunk:
+        if not rows:
             break
-        for task in chunk:
-            moved += refresh(
-                session=session, subjects=subjects, task=task, today=event.today, rules=rules, cause=event.event_id
+        changed: list[dict[str, Any]] = []
+        events: list[tuple[Any, str | None, Verdict]] = []
+        pending: Deltas = {}
+        for row in rows:
+            task = SimpleNamespace(**row._mapping)
+            before = tuple(getattr(task, name) for name in _JUDGED)
+            old, verdict = rejudge(task, event.today, rules)
+            add_delta(pending, task)
+            if tuple(getattr(task, name) for name in _JUDGED) != before:
+                changed.append({"k_task": task.task_id} | {name: getattr(task, name) for name in _JUDGED})
+            if verdict.flag != old:
+                events.append((task, old, verdict))
+        if changed:
+            session.execute(write, changed)
+        if events:
+            names = unit_names(session, sorted({uid for task, _o, _v in events for uid in task.host_unit_ids}))
+            stage_rows(
+                session,
+                [
+                    outbox_row(
+                        subjects.status_changed,
+                        status_event(task=task, old=old, verdict=verdict, names=names, cause=event.event_id),
+                    )
+                    for task, old, verdict in events
+                ],
             )
-        after = chunk[-1].task_id
-        commit(session)
-        session.expunge_all()
+            moved += len(events)
+        apply_rollups(session, pending)
+        session.commit()
+        after = rows[-1].task_id
     remember(session, TICK_CONSUMER, event.event_id)
     session.commit()
+    # The rows changed under the session's objects; none it holds may be trusted.
+    session.expire_all()
     return moved
