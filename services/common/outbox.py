@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from proto.envelope import Event
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, str], Awaitable[None]]
+# Rows read and marked per round trip to the database.
+BATCH = 500
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -66,6 +69,9 @@ class OutboxRelay:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # A service that serialises its writers (SQLite) sets its gate here, so the "published"
+        # marks wait their turn instead of meeting a locked database and SQLite's sleeping retries.
+        self.write_gate: AbstractContextManager[Any] = contextlib.nullcontext()
 
     def kick(self) -> None:
         """Wake the relay now; safe from sync routes, which FastAPI runs in worker threads."""
@@ -82,37 +88,45 @@ class OutboxRelay:
             loop.call_soon_threadsafe(self._wake.set)
 
     async def flush(self) -> int:
-        """Publish every pending row in order; stops at the first failure to keep order."""
+        """Publish every pending row in order; stops at the first failure to keep order.
+
+        The database reads and the "published" marks run in a worker thread: a commit fsyncs,
+        and the event loop must keep answering requests meanwhile.
+        """
         sent = 0
         async with self._lock:
             while True:
-                with Session(self._engine) as session:
-                    rows = session.exec(
-                        select(OutboxEntry)
-                        .where(OutboxEntry.published_at == None)  # noqa: E711
-                        .order_by(OutboxEntry.seq)  # type: ignore[arg-type]
-                        .limit(100)
-                    ).all()
+                rows = await asyncio.to_thread(self._pending, BATCH)
                 if not rows:
                     return sent
                 done: list[int] = []
                 try:
-                    for row in rows:
-                        await self._publish(row.subject, row.payload.encode("utf-8"), row.event_id)
-                        done.append(row.seq)  # type: ignore[arg-type]
+                    for seq, subject, payload, event_id in rows:
+                        await self._publish(subject, payload.encode("utf-8"), event_id)
+                        done.append(seq)
                 finally:
-                    # One commit per batch: a commit per row would fsync in the event loop for every event.
+                    # One commit per batch: a commit per row would fsync for every event.
                     # Rows published but not marked (a crash here) are re-published and de-duplicated by id.
                     if done:
-                        self._mark_published(done)
+                        await asyncio.to_thread(self._mark_published, done)
                         sent += len(done)
 
+    def _pending(self, limit: int) -> list[tuple[int, str, str, str]]:
+        table = OutboxEntry.__table__  # type: ignore[attr-defined]
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.seq, table.c.subject, table.c.payload, table.c.event_id)
+                .where(table.c.published_at.is_(None))
+                .order_by(table.c.seq)
+                .limit(limit)
+            ).all()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
     def _mark_published(self, seqs: list[int]) -> None:
-        with Session(self._engine) as session:
-            session.execute(
+        with self.write_gate, self._engine.begin() as conn:
+            conn.execute(
                 update(OutboxEntry).where(col(OutboxEntry.seq).in_(seqs)).values(published_at=datetime.now(UTC))
             )
-            session.commit()
 
     async def _run(self) -> None:
         while True:

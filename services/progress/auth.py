@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.common.errors import ApiError
-from services.progress.tokens import Principal, authenticate
+from services.progress.tokens import Principal, authenticate, hash_token
 
 
 def _token(authorization: str | None) -> str | None:
@@ -35,6 +37,57 @@ def _principal(request: Request, authorization: str | None) -> Principal:
     return principal
 
 
+class TokenCache:
+    """Active tokens by their hash, so a report's authentication costs no database round trip.
+
+    Only the report route uses it, and the report writer checks every token again inside the
+    transaction that records the report: a token revoked by another process (`luoshi token
+    revoke`) is refused there; one revoked through this service is forgotten at once.
+    """
+
+    def __init__(self, engine: Engine, limit: int = 10_000) -> None:
+        self._engine = engine
+        self._limit = limit
+        self._by_hash: dict[str, Principal] = {}
+
+    async def principal(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        found = self._by_hash.get(digest)
+        if found is None:
+            found = await asyncio.to_thread(self._lookup, token)
+            if found is not None:
+                if len(self._by_hash) >= self._limit:
+                    self._by_hash.clear()
+                self._by_hash[digest] = found
+        return found
+
+    def _lookup(self, token: str) -> Principal | None:
+        with Session(self._engine) as session:
+            return authenticate(session=session, token=token)
+
+    def forget(self, token_id: str) -> None:
+        for digest, principal in list(self._by_hash.items()):
+            if principal.token_id == token_id:
+                del self._by_hash[digest]
+
+
+async def get_reporter(request: Request, authorization: str | None = Header(default=None)) -> Principal:
+    """The principal of a report, from the token cache; the writer re-checks the token as it records."""
+    token = _token(authorization)
+    if token is None:
+        raise ApiError(
+            401,
+            "token_missing",
+            "缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
+            "missing Authorization: Bearer token",
+        )
+    cache: TokenCache = request.app.state.token_cache
+    principal = await cache.principal(token)
+    if principal is None:
+        raise ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
+    return principal
+
+
 def get_principal(request: Request, authorization: str | None = Header(default=None)) -> Principal:
     return _principal(request, authorization)
 
@@ -53,5 +106,6 @@ def get_reader(request: Request, authorization: str | None = Header(default=None
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+ReporterDep = Annotated[Principal, Depends(get_reporter)]
 OfficeDep = Annotated[Principal, Depends(get_office)]
 ReaderDep = Annotated[Principal | None, Depends(get_reader)]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 
 KINDS = ("month", "xun", "week")
 XUN_NAMES = ("上旬", "中旬", "下旬")

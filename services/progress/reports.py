@@ -4,32 +4,66 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from proto.progress import ProgressReported
 from proto.subjects import Subjects
 from services.common.errors import ApiError
-from services.common.outbox import stage
+from services.common.outbox import outbox_row, stage_rows
 from services.progress import periods
 from services.progress.flags import completion_from_quantities
-from services.progress.models import ProgressReport, ProgressTask, UnitLatest
+from services.progress.models import ProgressReport, ProgressTask, ProgressToken, ProgressUnit, UnitLatest
+from services.progress.rollups import Deltas, add_delta, apply_rollups
 from services.progress.schemas import ReportAccepted, ReportIn
 from services.progress.staleness import similarity
-from services.progress.status import Rules, commit, refresh, unit_names
+from services.progress.status import Rules, rejudge, status_event
 from services.progress.tokens import Principal
 
 
 def task_or_404(session: Session, task_id: str, *, lock: bool = False) -> ProgressTask:
     task = session.get(ProgressTask, task_id, with_for_update=lock)
     if task is None or task.removed:
-        raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
+        raise _not_found(task_id)
     return task
 
 
-def authorise_unit(principal: Principal, task: ProgressTask, *, host_only: bool = False) -> str:
+def _not_found(task_id: str) -> ApiError:
+    return ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
+
+
+def _key_reused() -> ApiError:
+    return ApiError(
+        409,
+        "idempotency_key_reused",
+        "该 Idempotency-Key 已用于另一份不同的填报",
+        "this Idempotency-Key was used for a different report",
+    )
+
+
+def _too_long(rules: Rules) -> ApiError:
+    return ApiError(
+        413,
+        "narrative_too_long",
+        f"工作进展超过 {rules.max_narrative_chars} 字上限",
+        f"the narrative is longer than {rules.max_narrative_chars} characters",
+    )
+
+
+def _closed() -> ApiError:
+    return ApiError(
+        409, "task_closed", "任务已办结，无需再填报进展", "the task is closed; no more reports are expected"
+    )
+
+
+def authorise_unit(principal: Principal, task: Any, *, host_only: bool = False) -> str:
     """The principal's unit id, if that unit is responsible for the task; 403 otherwise."""
     if principal.role != "unit" or principal.unit_id is None:
         raise ApiError(403, "unit_token_required", "此操作须使用承办单位的令牌", "this needs a unit's token")
@@ -56,16 +90,11 @@ def _replay(session: Session, unit_id: str, key: str, request_hash: str) -> Repo
     if earlier is None:
         return None
     if earlier.request_hash != request_hash:
-        raise ApiError(
-            409,
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于另一份不同的填报",
-            "this Idempotency-Key was used for a different report",
-        )
+        raise _key_reused()
     return ReportAccepted.model_validate(earlier.answer)
 
 
-def _period(task: ProgressTask, label: str | None, now: datetime, rules: Rules) -> periods.Period:
+def _period(task: Any, label: str | None, now: datetime, rules: Rules) -> periods.Period:
     kind = rules.period_kind(task)
     if label is None:
         return periods.period_containing(kind, now.date())
@@ -84,7 +113,7 @@ def _period(task: ProgressTask, label: str | None, now: datetime, rules: Rules) 
     return period
 
 
-def _quantity_values(task: ProgressTask, report: ReportIn) -> dict[int, float]:
+def _quantity_values(task: Any, report: ReportIn) -> dict[int, float]:
     values: dict[int, float] = {}
     for key, value in report.quantities.items():
         index = int(key) if key.isdigit() else -1
@@ -99,15 +128,301 @@ def _quantity_values(task: ProgressTask, report: ReportIn) -> dict[int, float]:
     return values
 
 
-def _task_completion(session: Session, task: ProgressTask) -> float:
+@dataclass
+class Submission:
+    """One POST of a report, authenticated, waiting to be recorded."""
+
+    principal: Principal
+    task_id: str
+    report: ReportIn
+    idempotency_key: str | None
+    now: datetime
+
+
+Outcome = tuple[ReportAccepted, bool] | ApiError
+
+_REPORTS = ProgressReport.__table__  # type: ignore[attr-defined]
+_TASKS = ProgressTask.__table__  # type: ignore[attr-defined]
+_LATEST = UnitLatest.__table__  # type: ignore[attr-defined]
+_UNITS = ProgressUnit.__table__  # type: ignore[attr-defined]
+_TOKENS = ProgressToken.__table__  # type: ignore[attr-defined]
+# What recording a report can change on its task.
+_TASK_CHANGES = (
+    "achieved",
+    "percent",
+    "reported_through",
+    "last_report_at",
+    "report_count",
+    "latest_report_id",
+    "latest_unit",
+    "latest_period",
+    "latest_narrative",
+    "stale",
+    "expected_percent",
+    "reason",
+    "rule",
+    "missed_periods",
+    "overdue",
+    "flag",
+    "rollup",
+)
+
+
+def _task_completion(task: Any, latest: dict[str, Any]) -> float:
     """Mean of the host units' latest completions; co-units count only while no host has reported."""
-    latest = {
-        row.unit_id: row.completion
-        for row in session.exec(select(UnitLatest).where(UnitLatest.task_id == task.task_id))
-    }
-    hosts = [latest[u] for u in task.host_unit_ids if u in latest]
-    counted = hosts or list(latest.values())
+    hosts = [latest[u].completion for u in task.host_unit_ids if u in latest]
+    counted = hosts or [row.completion for row in latest.values()]
     return round(sum(counted) / len(counted), 1) if counted else 0.0
+
+
+def _token_revoked() -> ApiError:
+    return ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
+
+
+def _in(column: Any, values: set[str]) -> Any:
+    return column.in_(sorted(values))
+
+
+def record_reports(
+    *,
+    session: Session,
+    subjects: Subjects,
+    items: Sequence[Submission],
+    rules: Rules,
+    verify_tokens: bool = False,
+) -> list[Outcome]:
+    """Record a batch of reports with their events in one transaction; one outcome per item, in order.
+
+    Every check runs before anything is written, so a refused report (its own 4xx in its own
+    outcome) leaves no trace and does not disturb the others. The report rows, the task status,
+    each unit's latest report, the roll-ups and the outbox are written with a few bulk statements;
+    the caller commits once, and only then may any report be answered. A retry with an
+    Idempotency-Key, even one in the same batch, gets the first answer. With `verify_tokens`, each
+    token is checked again inside the transaction, so a token revoked by another process since it
+    was cached is refused.
+    """
+    outcomes: list[Outcome | None] = [None] * len(items)
+    hashes = [_request_hash(item.task_id, item.report) for item in items]
+
+    active: set[str] | None = None
+    if verify_tokens:
+        token_ids = {item.principal.token_id for item in items}
+        active = set(
+            session.execute(
+                select(_TOKENS.c.token_id).where(_in(_TOKENS.c.token_id, token_ids), _TOKENS.c.revoked_at.is_(None))
+            ).scalars()
+        )
+    keys = {item.idempotency_key for item in items if item.idempotency_key and item.principal.unit_id}
+    earlier: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    if keys:
+        for unit_id, key, request_hash, answer in session.execute(
+            select(_REPORTS.c.unit_id, _REPORTS.c.idempotency_key, _REPORTS.c.request_hash, _REPORTS.c.answer).where(
+                _in(_REPORTS.c.idempotency_key, keys)
+            )
+        ):
+            earlier[(unit_id, key)] = (request_hash, answer)
+    task_ids = {item.task_id for item in items}
+    tasks: dict[str, Any] = {}
+    for row in session.execute(
+        select(_TASKS).where(_in(_TASKS.c.task_id, task_ids)).order_by(_TASKS.c.task_id).with_for_update()
+    ).mappings():
+        tasks[row["task_id"]] = SimpleNamespace(**row)
+    latest: dict[str, dict[str, Any]] = {tid: {} for tid in tasks}
+    if tasks:
+        for row in session.execute(select(_LATEST).where(_in(_LATEST.c.task_id, set(tasks)))).mappings():
+            latest[row["task_id"]][row["unit_id"]] = SimpleNamespace(**row, new=False, dirty=False)
+    unit_ids = {item.principal.unit_id for item in items if item.principal.unit_id}
+    for task in tasks.values():
+        unit_ids.update(task.host_unit_ids)
+    names = {
+        uid: canonical or name
+        for uid, name, canonical in session.execute(
+            select(_UNITS.c.unit_id, _UNITS.c.name, _UNITS.c.canonical).where(_in(_UNITS.c.unit_id, unit_ids))
+        )
+    }
+
+    report_rows: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    touched: dict[str, Any] = {}
+    pending: Deltas = {}
+    for index, item in enumerate(items):
+        try:
+            if active is not None and item.principal.token_id not in active:
+                raise _token_revoked()
+            outcomes[index] = _record_one(
+                item=item,
+                request_hash=hashes[index],
+                earlier=earlier,
+                task=tasks.get(item.task_id),
+                latest=latest,
+                names=names,
+                rules=rules,
+                subjects=subjects,
+                report_rows=report_rows,
+                outbox=outbox,
+                pending=pending,
+            )
+        except ApiError as exc:
+            outcomes[index] = exc
+            continue
+        touched[item.task_id] = tasks[item.task_id]
+
+    if report_rows:
+        session.execute(insert(_REPORTS), report_rows)
+        fresh = [vars(r) for rows in latest.values() for r in rows.values() if r.new]
+        changed = [vars(r) for rows in latest.values() for r in rows.values() if not r.new and r.dirty]
+        columns = [c.name for c in _LATEST.columns]
+        if fresh:
+            session.execute(insert(_LATEST), [{c: r[c] for c in columns} for r in fresh])
+        if changed:
+            session.execute(
+                update(_LATEST)
+                .where(_LATEST.c.task_id == bindparam("k_task"), _LATEST.c.unit_id == bindparam("k_unit"))
+                .values({c: bindparam(c) for c in columns if c not in ("task_id", "unit_id")}),
+                [
+                    {"k_task": r["task_id"], "k_unit": r["unit_id"]}
+                    | {c: r[c] for c in columns if c not in ("task_id", "unit_id")}
+                    for r in changed
+                ],
+            )
+        session.execute(
+            update(_TASKS)
+            .where(_TASKS.c.task_id == bindparam("k_task"))
+            .values({c: bindparam(c) for c in _TASK_CHANGES}),
+            [{"k_task": t.task_id} | {c: getattr(t, c) for c in _TASK_CHANGES} for t in touched.values()],
+        )
+        stage_rows(session, outbox)
+        apply_rollups(session, pending)
+    return [o for o in outcomes if o is not None]
+
+
+def _record_one(
+    *,
+    item: Submission,
+    request_hash: str,
+    earlier: dict[tuple[str, str], tuple[str, dict[str, Any]]],
+    task: Any,
+    latest: dict[str, dict[str, Any]],
+    names: dict[str, str],
+    rules: Rules,
+    subjects: Subjects,
+    report_rows: list[dict[str, Any]],
+    outbox: list[dict[str, Any]],
+    pending: Deltas,
+) -> tuple[ReportAccepted, bool]:
+    """Check one report against the batch's state so far, then add its rows; raises ApiError before any change."""
+    principal, report, task_id, now = item.principal, item.report, item.task_id, item.now
+    key = item.idempotency_key
+    if key and principal.unit_id:
+        first = earlier.get((principal.unit_id, key))
+        if first is not None:
+            if first[0] != request_hash:
+                raise _key_reused()
+            return ReportAccepted.model_validate(first[1]), False
+    if len(report.narrative) > rules.max_narrative_chars:
+        raise _too_long(rules)
+    if task is None or task.removed:
+        raise _not_found(task_id)
+    unit_id = authorise_unit(principal, task)
+    if task.closeout_state == "closed":
+        raise _closed()
+    period = _period(task, report.period, now, rules)
+    values = _quantity_values(task, report)
+
+    achieved = {int(k): v for k, v in task.achieved.items()} | values
+    if values:
+        targets = [float(q.get("value") or 0) for q in task.quantities]
+        completion = completion_from_quantities(targets, achieved)
+    else:
+        completion = round(report.percent, 1)
+
+    mine = latest[task_id].get(unit_id)
+    baseline = None
+    if mine is not None:
+        baseline = mine.previous_narrative if mine.period == period.label else mine.narrative
+    score = similarity(report.narrative, baseline) if baseline and report.narrative else None
+    stale = score is not None and score >= rules.stale_similarity
+
+    report_id = uuid.uuid4().hex
+    unit = names.get(unit_id, unit_id)
+    if mine is None:
+        mine = latest[task_id][unit_id] = SimpleNamespace(
+            task_id=task_id, unit_id=unit_id, previous_narrative="", period=None, narrative="", new=True
+        )
+    elif mine.period != period.label:
+        mine.previous_narrative = mine.narrative
+    mine.report_id, mine.completion, mine.period = report_id, completion, period.label
+    mine.narrative, mine.received_at, mine.dirty = report.narrative, now, True
+
+    task.achieved = {str(k): v for k, v in achieved.items()}
+    task.percent = _task_completion(task, latest[task_id])
+    task.reported_through = max(filter(None, (task.reported_through, period.end)))
+    task.last_report_at = now
+    task.report_count += 1
+    task.latest_report_id, task.latest_unit, task.latest_period = report_id, unit, period.label
+    task.latest_narrative, task.stale = report.narrative, stale
+    quantities = {str(k): v for k, v in values.items()}
+    reported = ProgressReported(
+        source="progress",
+        occurred_at=now,
+        report_id=report_id,
+        task_id=task_id,
+        unit=unit,
+        unit_id=unit_id,
+        period=period.label,
+        percent=report.percent,
+        completion=completion,
+        narrative=report.narrative,
+        quantities=quantities,
+        stale=stale,
+    )
+    outbox.append(outbox_row(subjects.progress_reported, reported))
+    old, verdict = rejudge(task, now.date(), rules)
+    add_delta(pending, task)
+    if verdict.flag != old:
+        outbox.append(
+            outbox_row(
+                subjects.status_changed, status_event(task=task, old=old, verdict=verdict, names=names, cause=report_id)
+            )
+        )
+    answer = ReportAccepted(
+        report_id=report_id,
+        task_id=task_id,
+        unit_id=unit_id,
+        period=period.label,
+        completion=completion,
+        stale=stale,
+        flag=task.flag,
+        percent=task.percent,
+        expected_percent=task.expected_percent,
+        reason=task.reason,
+    )
+    dumped = answer.model_dump(mode="json")
+    report_rows.append(
+        {
+            "report_id": report_id,
+            "task_id": task_id,
+            "unit_id": unit_id,
+            "unit": unit,
+            "period": period.label,
+            "percent": report.percent,
+            "completion": completion,
+            "narrative": report.narrative,
+            "issues": report.issues,
+            "next_steps": report.next_steps,
+            "quantities": quantities,
+            "links": list(report.links),
+            "stale": stale,
+            "similarity": round(score, 3) if score is not None else None,
+            "idempotency_key": key,
+            "request_hash": request_hash,
+            "answer": dumped,
+            "received_at": now,
+        }
+    )
+    if key:
+        earlier[(unit_id, key)] = (request_hash, dumped)
+    return answer, True
 
 
 def record_report(
@@ -120,126 +435,31 @@ def record_report(
     idempotency_key: str | None,
     now: datetime,
     rules: Rules,
+    verify_tokens: bool = False,
 ) -> tuple[ReportAccepted, bool]:
-    """Record a report with its events in one transaction; returns the answer and whether it is new.
+    """Record one report with its events in one transaction; returns the answer and whether it is new.
 
     The report row, the status read model and the outbox commit together, so a 2xx means the
     report survives any crash. A retry with the same Idempotency-Key gets the first answer.
     """
-    request_hash = _request_hash(task_id, report)
-    if idempotency_key and principal.unit_id:
-        replay = _replay(session, principal.unit_id, idempotency_key, request_hash)
-        if replay is not None:
-            return replay, False
-    if len(report.narrative) > rules.max_narrative_chars:
-        raise ApiError(
-            413,
-            "narrative_too_long",
-            f"工作进展超过 {rules.max_narrative_chars} 字上限",
-            f"the narrative is longer than {rules.max_narrative_chars} characters",
-        )
-    task = task_or_404(session, task_id, lock=True)
-    unit_id = authorise_unit(principal, task)
-    if task.closeout_state == "closed":
-        raise ApiError(
-            409, "task_closed", "任务已办结，无需再填报进展", "the task is closed; no more reports are expected"
-        )
-    period = _period(task, report.period, now, rules)
-    values = _quantity_values(task, report)
-
-    achieved = {int(k): v for k, v in task.achieved.items()} | values
-    if values:
-        targets = [float(q.get("value") or 0) for q in task.quantities]
-        completion = completion_from_quantities(targets, achieved)
-    else:
-        completion = round(report.percent, 1)
-
-    latest = session.get(UnitLatest, (task_id, unit_id))
-    baseline = None
-    if latest is not None:
-        baseline = latest.previous_narrative if latest.period == period.label else latest.narrative
-    score = similarity(report.narrative, baseline) if baseline and report.narrative else None
-    stale = score is not None and score >= rules.stale_similarity
-
-    row = ProgressReport(
-        report_id=uuid.uuid4().hex,
-        task_id=task_id,
-        unit_id=unit_id,
-        unit=unit_names(session, [unit_id]).get(unit_id, unit_id),
-        period=period.label,
-        percent=report.percent,
-        completion=completion,
-        narrative=report.narrative,
-        issues=report.issues,
-        next_steps=report.next_steps,
-        quantities={str(k): v for k, v in values.items()},
-        links=list(report.links),
-        stale=stale,
-        similarity=round(score, 3) if score is not None else None,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        received_at=now,
-    )
-    if latest is None:
-        latest = UnitLatest(
-            task_id=task_id, unit_id=unit_id, report_id=row.report_id, completion=completion, received_at=now
-        )
-    elif latest.period != period.label:
-        latest.previous_narrative = latest.narrative
-    latest.report_id, latest.completion, latest.period = row.report_id, completion, period.label
-    latest.narrative, latest.received_at = report.narrative, now
-    session.add(latest)
-    session.flush()
-
-    task.achieved = {str(k): v for k, v in achieved.items()}
-    task.percent = _task_completion(session, task)
-    task.reported_through = max(filter(None, (task.reported_through, period.end)))
-    task.last_report_at = now
-    task.report_count += 1
-    task.latest_report_id, task.latest_unit, task.latest_period = row.report_id, row.unit, period.label
-    task.latest_narrative, task.stale = report.narrative, stale
-    session.add(row)
-    stage(
-        session,
-        subjects.progress_reported,
-        ProgressReported(
-            source="progress",
-            occurred_at=now,
-            report_id=row.report_id,
-            task_id=task_id,
-            unit=row.unit,
-            unit_id=unit_id,
-            period=period.label,
-            percent=report.percent,
-            completion=completion,
-            narrative=report.narrative,
-            quantities=row.quantities,
-            stale=stale,
-        ),
-    )
-    refresh(session=session, subjects=subjects, task=task, today=now.date(), rules=rules, cause=row.report_id)
-    answer = ReportAccepted(
-        report_id=row.report_id,
-        task_id=task_id,
-        unit_id=unit_id,
-        period=period.label,
-        completion=completion,
-        stale=stale,
-        flag=task.flag,
-        percent=task.percent,
-        expected_percent=task.expected_percent,
-        reason=task.reason,
-    )
-    row.answer = answer.model_dump(mode="json")
+    item = Submission(principal, task_id, report, idempotency_key, now)
     try:
-        commit(session)
+        [outcome] = record_reports(
+            session=session, subjects=subjects, items=[item], rules=rules, verify_tokens=verify_tokens
+        )
+        if isinstance(outcome, ApiError):
+            raise outcome
+        session.commit()
     except IntegrityError:
-        # Two retries with one key raced; the loser answers with the winner's report.
+        # Two retries with one key raced (another process on PostgreSQL); the loser answers with the winner's report.
         session.rollback()
-        if not idempotency_key:
+        if not idempotency_key or not principal.unit_id:
             raise
-        replay = _replay(session, unit_id, idempotency_key, request_hash)
+        replay = _replay(session, principal.unit_id, idempotency_key, _request_hash(task_id, report))
         if replay is None:
             raise
         return replay, False
-    return answer, True
+    finally:
+        # The rows were written with SQL, not through the session's objects: none it holds may be trusted.
+        session.expire_all()
+    return outcome

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.common.deps import RuntimeDep, SessionDep
 from services.progress import closeout, extensions, ledger, reads, receipts, reports, tokens
-from services.progress.auth import OfficeDep, PrincipalDep, ReaderDep
+from services.progress.auth import OfficeDep, PrincipalDep, ReaderDep, ReporterDep
 from services.progress.gate import WriteGate
 from services.progress.models import Closeout, Extension, Receipt
 from services.progress.schemas import (
@@ -24,6 +24,7 @@ from services.progress.schemas import (
     TokenPublic,
 )
 from services.progress.status import Rules
+from services.progress.writer import ReportWriter
 
 router = APIRouter(tags=["progress"])
 
@@ -36,7 +37,12 @@ def _rules(request: Request) -> Rules:
     return request.app.state.rules  # type: ignore[no-any-return]
 
 
+async def _writer(request: Request) -> ReportWriter:  # async: no worker-thread hop per report
+    return request.app.state.report_writer  # type: ignore[no-any-return]
+
+
 GateDep = Annotated[WriteGate, Depends(_gate)]
+WriterDep = Annotated[ReportWriter, Depends(_writer)]
 RulesDep = Annotated[Rules, Depends(_rules)]
 
 
@@ -60,39 +66,28 @@ def get_tokens(_office: OfficeDep, session: SessionDep) -> list[TokenPublic]:
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic, tags=["tokens"])
 def delete_token(
-    token_id: str, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    token_id: str, request: Request, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
 ) -> TokenPublic:
     with gate:
         row = tokens.revoke_token(session=session, token_id=token_id, now=runtime.clock.now())
+    request.app.state.token_cache.forget(token_id)
     return TokenPublic.model_validate(row, from_attributes=True)
 
 
 @router.post("/tasks/{task_id}/progress", status_code=status.HTTP_201_CREATED, response_model=ReportAccepted)
-def post_progress(
+async def post_progress(
     task_id: str,
     report: ReportIn,
-    principal: PrincipalDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    gate: GateDep,
-    rules: RulesDep,
+    principal: ReporterDep,
+    writer: WriterDep,
+    request: Request,
     response: Response,
     idempotency_key: str | None = Header(default=None, max_length=200),
 ) -> ReportAccepted:
-    with gate:
-        answer, created = reports.record_report(
-            session=session,
-            subjects=runtime.subjects,
-            principal=principal,
-            task_id=task_id,
-            report=report,
-            idempotency_key=idempotency_key,
-            now=runtime.clock.now(),
-            rules=rules,
-        )
-    if created:
-        runtime.relay.kick()
-    else:
+    # Answered only once the report's batch is committed (group commit, see `writer.py`).
+    now = request.app.state.runtime.clock.now()
+    answer, created = await writer.submit(reports.Submission(principal, task_id, report, idempotency_key, now))
+    if not created:
         response.headers["Idempotent-Replay"] = "true"
     return answer
 
