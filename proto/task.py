@@ -63,6 +63,4 @@ class TaskUpserted(Event):
     co_unit_ids: list[str] = Field(
         default_factory=list, description="Ids of every co-unit, groups expanded to their members."
     )
-    removed: bool = Field(
-        default=False, description="True when a new version of the notice no longer holds the task."
-    )
+    removed: bool = Field(default=False, description="True when a new version of the notice no longer holds the task.")
