@@ -68,6 +68,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         # A service that serialises its writers (SQLite) sets its gate here, so the "published"
         # marks wait their turn instead of meeting a locked database and SQLite's sleeping retries.
@@ -129,22 +130,29 @@ class OutboxRelay:
             )
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.flush()
             except Exception:
                 log.warning("outbox relay could not publish; will retry", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+            # wake-up completes (a kick during stop), and the relay then never stops.
+            waiter = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self._interval)
+            finally:
+                waiter.cancel()
             self._wake.clear()
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
