@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
-
 from fastapi import FastAPI
 
 from proto.progress import ProgressReported, StatusChanged
@@ -15,8 +13,6 @@ from services.progress.settings import ProgressSettings, get_settings
 from services.progress.status import Rules
 from services.progress.views import router
 from services.progress.writer import ReportWriter
-
-SWITCH_INTERVAL_S = 0.0005
 
 
 def create_runtime(
@@ -37,10 +33,6 @@ def create_runtime(
 
 
 def create_app(settings: ProgressSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    # The report writer's thread releases the GIL at every SQLite call; at the default 5 ms switch
-    # interval it then waits up to 5 ms to get it back from the busy event loop, each time (a GIL
-    # convoy: measured 10-90 ms per batch instead of 5). A shorter interval bounds that wait.
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     settings = settings or get_settings()
     rules = Rules.from_settings(settings)
     gate = WriteGate(settings.resolved_database_url())
