@@ -46,6 +46,7 @@ from services.common.natsserver import NatsServer, free_port, wait_for_port
 from services.common.outbox import OutboxEntry
 from services.progress.models import TABLES, ProgressTask
 from services.progress.rollups import contribution
+from tests.helpers import wait_ready
 
 BIN = Path(sys.executable).parent
 ROOT = "bench"
@@ -126,18 +127,6 @@ def _progress(data: Path, nats_url: str) -> Process:
     }
     args = [str(BIN / "luoshi"), "serve", "progress", "--host", "127.0.0.1", "--port", "{port}"]
     return Process(args, env, data / "progress.log")
-
-
-async def _ready(url: str) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} never became ready")
 
 
 def _task_event(n: int, issued: date) -> TaskUpserted:
@@ -271,7 +260,7 @@ async def _pipeline(tmp: Path, nats_url: str, seconds: float) -> tuple[Load, Loa
     service = _progress(data, nats_url)
     service.start()
     try:
-        await _ready(service.url)
+        await wait_ready(service.url)
         conn = await nats.connect(nats_url)
         js = conn.jetstream()
         subjects = Subjects(ROOT)
@@ -384,7 +373,7 @@ async def _rollup_queries(tmp: Path, nats_url: str, reports: int, queries: int) 
     service = _progress(data, nats_url)
     service.start()
     try:
-        await _ready(service.url)
+        await wait_ready(service.url)
         times: list[float] = []
         async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
             for i in range(queries):
@@ -404,7 +393,7 @@ async def _memory(tmp: Path, nats_url: str, tasks: int) -> tuple[float, float]:
     service = _progress(data, nats_url)
     service.start()
     try:
-        await _ready(service.url)
+        await wait_ready(service.url)
         # A clock tick re-judges every open task: the heaviest thing the service does at once.
         conn = await nats.connect(nats_url)
         tick = ClockTicked(event_id="tick-2026-07-01", source="bench", today=date(2026, 7, 1))

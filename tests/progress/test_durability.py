@@ -28,6 +28,7 @@ from proto.streams import stream_for
 from proto.subjects import Subjects, unit_token
 from proto.task import TaskUpserted, UnitRef
 from services.common.natsserver import NatsServer, free_port
+from tests.helpers import wait_ready
 
 pytestmark = [pytest.mark.nats, pytest.mark.durability]
 
@@ -67,17 +68,12 @@ class ProgressProcess:
         )
 
     async def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=1) as client:
-            while time.monotonic() < deadline:
-                assert self.proc is not None and self.proc.poll() is None, self.log_tail()
-                try:
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"progress not ready:\n{self.log_tail()}")
+        await wait_ready(self.url, timeout=timeout, died=self._died)
+
+    def _died(self) -> str | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return f"progress exited:\n{self.log_tail()}"
+        return None
 
     def kill(self) -> None:
         assert self.proc is not None
