@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -21,7 +22,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
 from services.common.inbox import InboxEntry
-from services.common.messaging import Publishers, create_broker, ensure_streams
+from services.common.messaging import Handle, Publishers, create_broker, durable_consumer, ensure_streams
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
 
@@ -61,6 +62,20 @@ class ServiceRuntime(Generic[SettingsT]):
         )
         self.relay = OutboxRelay(self.engine, self.publishers.publish, settings.outbox_interval_s)
         self._background: list[Callable[[], Awaitable[None]]] = []
+
+    def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
+        """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
+        durable_consumer(
+            self.broker,
+            subjects=self.subjects,
+            subject=subject,
+            consumer=consumer,
+            model=model,
+            handle=handle,
+            max_deliver=self.settings.max_deliver,
+            dead_letter=self.dead_letter,
+            description=description,
+        )
 
     def add_background(self, loop: Callable[[], Awaitable[None]]) -> None:
         """A long-running coroutine started with the service and cancelled at its stop."""

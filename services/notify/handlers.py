@@ -8,7 +8,6 @@ import logging
 from sqlmodel import Session
 
 from proto.progress import StatusChanged
-from services.common.messaging import durable_consumer
 from services.common.runtime import ServiceRuntime
 from services.notify.service import STATUS_CONSUMER, escalate, tick_if_new_day
 
@@ -21,15 +20,11 @@ def register_handlers(runtime: ServiceRuntime) -> None:
             if escalate(session=session, subjects=runtime.subjects, change=event):
                 runtime.relay.kick()
 
-    durable_consumer(
-        runtime.broker,
-        subjects=runtime.subjects,
-        subject=runtime.subjects.status_changed,
+    runtime.consume(
+        runtime.subjects.status_changed,
         consumer=STATUS_CONSUMER,
         model=StatusChanged,
         handle=on_status_changed,
-        max_deliver=runtime.settings.max_deliver,
-        dead_letter=runtime.dead_letter,
         description="Escalates tasks that turn red to their host units.",
     )
 

@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from proto.clock import ClockTicked
 from proto.task import TaskUpserted
-from services.common.messaging import durable_consumer
 from services.common.runtime import ServiceRuntime
 from services.progress.gate import WriteGate
 from services.progress.status import TICK_CONSUMER, Rules, apply_clock_tick
@@ -38,26 +37,17 @@ def register_handlers(runtime: ServiceRuntime, *, rules: Rules, gate: WriteGate)
         await asyncio.to_thread(clock_tick, event)
         runtime.relay.kick()
 
-    common = {
-        "subjects": runtime.subjects,
-        "max_deliver": runtime.settings.max_deliver,
-        "dead_letter": runtime.dead_letter,
-    }
-    durable_consumer(
-        runtime.broker,
-        subject=runtime.subjects.task_upserted,
+    runtime.consume(
+        runtime.subjects.task_upserted,
         consumer=TASK_CONSUMER,
         model=TaskUpserted,
         handle=on_task_upserted,
         description="Keeps the status read model's copy of each task and of the units responsible.",
-        **common,
     )
-    durable_consumer(
-        runtime.broker,
-        subject=runtime.subjects.clock_tick,
+    runtime.consume(
+        runtime.subjects.clock_tick,
         consumer=TICK_CONSUMER,
         model=ClockTicked,
         handle=on_clock_tick,
         description="Re-judges open tasks as time passes: overdue, missed reporting periods, unsigned receipts.",
-        **common,
     )

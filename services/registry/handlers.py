@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from proto.notice import NoticeParsed
-from services.common.messaging import durable_consumer
 from services.common.runtime import ServiceRuntime
 from services.registry.versions import CONSUMER, register_notice
 
@@ -19,14 +18,10 @@ def register_handlers(runtime: ServiceRuntime) -> None:
         if registered:
             runtime.relay.kick()
 
-    durable_consumer(
-        runtime.broker,
-        subjects=runtime.subjects,
-        subject=runtime.subjects.notice_parsed,
+    runtime.consume(
+        runtime.subjects.notice_parsed,
         consumer=CONSUMER,
         model=NoticeParsed,
         handle=on_notice_parsed,
-        max_deliver=runtime.settings.max_deliver,
-        dead_letter=runtime.dead_letter,
         description="Registers the tasks of a parsed notice: versions, units resolved, links suggested.",
     )
