@@ -184,8 +184,11 @@ def _token_revoked() -> ApiError:
 _Q_ACTIVE_TOKENS = select(_TOKENS.c.token_id).where(
     _TOKENS.c.token_id.in_(bindparam("ids", expanding=True)), _TOKENS.c.revoked_at.is_(None)
 )
+# Both columns of the (unit_id, idempotency_key) unique index, so the lookup is an index search,
+# not a scan of every report ever made; pairs across units are filtered out after.
 _Q_EARLIER = select(_REPORTS.c.unit_id, _REPORTS.c.idempotency_key, _REPORTS.c.request_hash, _REPORTS.c.answer).where(
-    _REPORTS.c.idempotency_key.in_(bindparam("ids", expanding=True))
+    _REPORTS.c.unit_id.in_(bindparam("units", expanding=True)),
+    _REPORTS.c.idempotency_key.in_(bindparam("keys", expanding=True)),
 )
 _Q_TASKS = (
     select(_TASKS).where(_TASKS.c.task_id.in_(bindparam("ids", expanding=True))).order_by(_TASKS.c.task_id)
@@ -236,11 +239,14 @@ def record_reports(
     if verify_tokens:
         token_ids = {item.principal.token_id for item in items}
         active = set(conn.execute(_Q_ACTIVE_TOKENS, {"ids": sorted(token_ids)}).scalars())
-    keys = {item.idempotency_key for item in items if item.idempotency_key and item.principal.unit_id}
+    keyed = {(item.principal.unit_id, item.idempotency_key) for item in items if item.idempotency_key}
+    keyed = {(unit_id, key) for unit_id, key in keyed if unit_id}
     earlier: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    if keys:
-        for unit_id, key, request_hash, answer in conn.execute(_Q_EARLIER, {"ids": sorted(keys)}):
-            earlier[(unit_id, key)] = (request_hash, answer)
+    if keyed:
+        units, keys = sorted({u for u, _k in keyed}), sorted({k for _u, k in keyed})
+        for unit_id, key, request_hash, answer in conn.execute(_Q_EARLIER, {"units": units, "keys": keys}):
+            if (unit_id, key) in keyed:
+                earlier[(unit_id, key)] = (request_hash, answer)
     task_ids = {item.task_id for item in items}
     tasks: dict[str, Any] = {}
     for row in conn.execute(_Q_TASKS, {"ids": sorted(task_ids)}).mappings():
