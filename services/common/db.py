@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -18,8 +18,13 @@ def _json_dumps(obj: object) -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # Enough pooled connections for every thread that may query at once (FastAPI's 40 worker
+        # threads, asyncio's default executor): a SQLite connection is a file handle, and a
+        # request waiting for a free one under load would wait out the pool timeout and fail.
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 40}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_dumps
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_dumps, **pool
         )
 
         @event.listens_for(engine, "connect")
