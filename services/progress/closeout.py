@@ -65,11 +65,6 @@ def decide_closeout(
     return row
 
 
-def task_closeouts(*, session: Session, task_id: str) -> list[Closeout]:
-    stmt = select(Closeout).where(Closeout.task_id == task_id).order_by(col(Closeout.requested_at))
-    return list(session.exec(stmt).all())
-
-
 def pending_closeouts(*, session: Session) -> list[Closeout]:
     stmt = select(Closeout).where(Closeout.state == "pending").order_by(col(Closeout.requested_at))
     return list(session.exec(stmt).all())

@@ -96,11 +96,6 @@ def decide_extension(
     return row
 
 
-def task_extensions(*, session: Session, task_id: str) -> list[Extension]:
-    stmt = select(Extension).where(Extension.task_id == task_id).order_by(col(Extension.requested_at))
-    return list(session.exec(stmt).all())
-
-
 def pending_extensions(*, session: Session) -> list[Extension]:
     stmt = select(Extension).where(Extension.state == "pending").order_by(col(Extension.requested_at))
     return list(session.exec(stmt).all())

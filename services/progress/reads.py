@@ -1,70 +1,79 @@
-"""What the status endpoints read: one task with its history, and the roll-ups."""
+"""What the status endpoints read: one task with its history, and the roll-ups.
+
+These are the hottest reads of the service (a dashboard polls them), so they run prebuilt Core
+statements on the session's connection and build plain dicts: the ORM's identity map and
+per-row objects cost more CPU than the indexed lookups themselves.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from services.common.errors import ApiError
-from services.progress.closeout import task_closeouts
-from services.progress.extensions import task_extensions
-from services.progress.models import ProgressReport, Receipt, UnitLatest
-from services.progress.reports import task_or_404
-from services.progress.rollups import DIMENSIONS, rollup_rows
-from services.progress.schemas import RollupRow, RollupsPublic, TaskStatus
+from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
+from services.progress.rollups import DIMENSIONS
+from services.progress.schemas import RollupsPublic, TaskStatus
 
+_TASKS = ProgressTask.__table__  # type: ignore[attr-defined]
+_REPORTS = ProgressReport.__table__  # type: ignore[attr-defined]
+_RECEIPTS = Receipt.__table__  # type: ignore[attr-defined]
+_LATEST = UnitLatest.__table__  # type: ignore[attr-defined]
+_EXTENSIONS = Extension.__table__  # type: ignore[attr-defined]
+_CLOSEOUTS = Closeout.__table__  # type: ignore[attr-defined]
+_ROLLUPS = Rollup.__table__  # type: ignore[attr-defined]
+
+# Kept out of the public history: the idempotency bookkeeping.
 _REPORT_FIELDS = {"idempotency_key", "request_hash", "answer"}
+_TASK_ID = bindparam("task_id")
+
+_Q_TASK = select(_TASKS).where(_TASKS.c.task_id == _TASK_ID)
+_Q_UNSIGNED = select(_RECEIPTS.c.unit_id).where(_RECEIPTS.c.task_id == _TASK_ID, _RECEIPTS.c.acknowledged_at.is_(None))
+_Q_LATEST = select(
+    _LATEST.c.unit_id, _LATEST.c.report_id, _LATEST.c.completion, _LATEST.c.period, _LATEST.c.received_at
+).where(_LATEST.c.task_id == _TASK_ID)
+_Q_REPORTS = (
+    select(*(c for c in _REPORTS.columns if c.name not in _REPORT_FIELDS))
+    .where(_REPORTS.c.task_id == _TASK_ID)
+    .order_by(_REPORTS.c.received_at.desc(), _REPORTS.c.report_id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_Q_EXTENSIONS = select(_EXTENSIONS).where(_EXTENSIONS.c.task_id == _TASK_ID).order_by(_EXTENSIONS.c.requested_at)
+_Q_CLOSEOUTS = select(_CLOSEOUTS).where(_CLOSEOUTS.c.task_id == _TASK_ID).order_by(_CLOSEOUTS.c.requested_at)
+_ROLLUP_COUNTS = ("total", "blue", "yellow", "red", "closed", "overdue")
+_Q_ROLLUPS = (
+    select(_ROLLUPS.c.key, _ROLLUPS.c.label, *(_ROLLUPS.c[c] for c in _ROLLUP_COUNTS), _ROLLUPS.c.completion_tenths)
+    .where(_ROLLUPS.c.dimension == bindparam("by"), _ROLLUPS.c.total > 0)
+    .order_by(_ROLLUPS.c.key)
+)
 
 
-def task_reports(*, session: Session, task_id: str, limit: int, offset: int = 0) -> list[ProgressReport]:
-    stmt = (
-        select(ProgressReport)
-        .where(ProgressReport.task_id == task_id)
-        .order_by(col(ProgressReport.received_at).desc(), col(ProgressReport.report_id))
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.exec(stmt).all())
+def _rows(result: Any) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: dates as ISO strings, as the history has always been answered."""
+    return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in result.mappings().all()]
 
 
 def task_status(*, session: Session, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
-    task = task_or_404(session, task_id)
-    unsigned = session.exec(
-        select(Receipt).where(Receipt.task_id == task_id, Receipt.acknowledged_at == None)  # noqa: E711
-    ).all()
-    latest = session.exec(select(UnitLatest).where(UnitLatest.task_id == task_id)).all()
-    last = task.last_report_at
-    return TaskStatus(
-        task_id=task.task_id,
-        key=task.key,
-        doc_no=task.doc_no,
-        number=task.number,
-        flag=task.flag,
-        rule=task.rule,
-        reason=task.reason,
-        percent=task.percent,
-        expected_percent=task.expected_percent,
-        overdue=task.overdue,
-        missed_periods=task.missed_periods,
-        stale=task.stale,
-        closeout_state=task.closeout_state,
-        due_date=task.due_date,
-        original_due_date=task.original_due_date,
-        last_report_at=last,
-        days_since_last_report=(today - last.date()).days if last else None,
-        report_count=task.report_count,
-        unacknowledged=[r.unit_id for r in unsigned if r.unit_id in task.host_unit_ids],
-        latest_by_unit=[
-            r.model_dump(mode="json", include={"unit_id", "report_id", "completion", "period", "received_at"})
-            for r in latest
-        ],
-        reports=[
-            r.model_dump(mode="json", exclude=_REPORT_FIELDS)
-            for r in task_reports(session=session, task_id=task_id, limit=limit, offset=offset)
-        ],
-        extensions=[e.model_dump(mode="json") for e in task_extensions(session=session, task_id=task_id)],
-        closeouts=[c.model_dump(mode="json") for c in task_closeouts(session=session, task_id=task_id)],
+    conn = session.connection()
+    task = conn.execute(_Q_TASK, {"task_id": task_id}).mappings().first()
+    if task is None or task["removed"]:
+        raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
+    unsigned = conn.execute(_Q_UNSIGNED, {"task_id": task_id}).scalars().all()
+    last = task["last_report_at"]
+    return TaskStatus.model_validate(
+        {
+            **{name: task[name] for name in TaskStatus.model_fields if name in task},
+            "days_since_last_report": (today - last.date()).days if last else None,
+            "unacknowledged": [u for u in unsigned if u in task["host_unit_ids"]],
+            "latest_by_unit": _rows(conn.execute(_Q_LATEST, {"task_id": task_id})),
+            "reports": _rows(conn.execute(_Q_REPORTS, {"task_id": task_id, "limit": limit, "offset": offset})),
+            "extensions": _rows(conn.execute(_Q_EXTENSIONS, {"task_id": task_id})),
+            "closeouts": _rows(conn.execute(_Q_CLOSEOUTS, {"task_id": task_id})),
+        }
     )
 
 
@@ -74,17 +83,12 @@ def rollups(*, session: Session, by: str) -> RollupsPublic:
             422, "rollup_unknown", f"by 只能是 {'、'.join(DIMENSIONS)}", f"by must be one of {', '.join(DIMENSIONS)}"
         )
     rows = [
-        RollupRow(
-            key=r.key,
-            label=r.label,
-            total=r.total,
-            blue=r.blue,
-            yellow=r.yellow,
-            red=r.red,
-            closed=r.closed,
-            overdue=r.overdue,
-            average_completion=round(r.completion_tenths / r.total / 10, 1),
-        )
-        for r in rollup_rows(session=session, by=by)
+        {
+            "key": key,
+            "label": label,
+            **dict(zip(_ROLLUP_COUNTS, counts, strict=True)),
+            "average_completion": round(tenths / counts[0] / 10, 1),
+        }
+        for key, label, *counts, tenths in session.connection().execute(_Q_ROLLUPS, {"by": by}).all()
     ]
-    return RollupsPublic(by=by, data=rows, count=len(rows))
+    return RollupsPublic.model_validate({"by": by, "data": rows, "count": len(rows)})

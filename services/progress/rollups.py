@@ -109,8 +109,3 @@ def apply_rollups(session: Session, pending: Deltas) -> None:
         stmt,
         [{"dimension": dim, "key": key, "label": labels[(dim, key)], **pending[(dim, key)]} for dim, key in changed],
     )
-
-
-def rollup_rows(*, session: Session, by: str) -> list[Rollup]:
-    stmt = select(Rollup).where(Rollup.dimension == by, Rollup.total > 0).order_by(col(Rollup.key))
-    return list(session.exec(stmt).all())
