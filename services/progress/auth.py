@@ -88,21 +88,21 @@ async def get_reporter(request: Request, authorization: str | None = Header(defa
     return principal
 
 
-def get_principal(request: Request, authorization: str | None = Header(default=None)) -> Principal:
-    return _principal(request, authorization)
+async def get_principal(request: Request, authorization: str | None = Header(default=None)) -> Principal:
+    return await asyncio.to_thread(_principal, request, authorization)
 
 
-def get_office(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def get_office(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if principal.role != "office":
         raise ApiError(403, "office_only", "此操作仅限督查室", "only the supervision office may do this")
     return principal
 
 
-def get_reader(request: Request, authorization: str | None = Header(default=None)) -> Principal | None:
+async def get_reader(request: Request, authorization: str | None = Header(default=None)) -> Principal | None:
     """Anyone when reads are public (PUBLIC_READS), else any valid token; a token given is always checked."""
     if authorization is None and request.app.state.runtime.settings.public_reads:
         return None
-    return _principal(request, authorization)
+    return await asyncio.to_thread(_principal, request, authorization)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -29,15 +29,15 @@ from services.progress.writer import ReportWriter
 router = APIRouter(tags=["progress"])
 
 
-def _gate(request: Request) -> WriteGate:
+async def _gate(request: Request) -> WriteGate:
     return request.app.state.write_gate  # type: ignore[no-any-return]
 
 
-def _rules(request: Request) -> Rules:
+async def _rules(request: Request) -> Rules:
     return request.app.state.rules  # type: ignore[no-any-return]
 
 
-async def _writer(request: Request) -> ReportWriter:  # async: no worker-thread hop per report
+async def _writer(request: Request) -> ReportWriter:
     return request.app.state.report_writer  # type: ignore[no-any-return]
 
 

@@ -18,7 +18,7 @@ from services.registry.search import TaskQuery, query_tasks
 router = APIRouter(tags=["tasks"])
 
 
-def actor_of(
+async def actor_of(
     value: str = Header(
         "office",
         alias="X-Luoshi-User",
