@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, Session, SQLModel, select
 
 from proto.envelope import Event
 
@@ -63,6 +65,18 @@ def stage_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 class OutboxRelay:
+    """Publishes committed outbox rows in order, then marks them published.
+
+    Rows are read past the last one published (`seq > sent_through`), so a row published but not
+    yet marked is never sent twice by the running relay; after a restart the high-water mark starts
+    at 0 and unmarked rows go out again, dropped by JetStream by their `Nats-Msg-Id`.
+
+    Marking costs a commit, and a commit costs an fsync. A writer that commits often (the report
+    writer) takes the pending marks into its own transaction (`take_marks`, and `return_marks` if
+    that transaction fails); whatever no writer took within `interval_s` the relay marks itself,
+    in one commit.
+    """
+
     def __init__(self, engine: Engine, publish: Publish, interval_s: float = 1.0) -> None:
         self._engine = engine
         self._publish = publish
@@ -72,6 +86,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sent_through = 0
+        self._marks: list[int] = []
+        self._marks_since: float | None = None
+        self._marks_lock = threading.Lock()
         # A service that serialises its writers (SQLite) sets its gate here, so the "published"
         # marks wait their turn instead of meeting a locked database and SQLite's sleeping retries.
         self.write_gate: AbstractContextManager[Any] = contextlib.nullcontext()
@@ -90,68 +108,94 @@ class OutboxRelay:
         else:
             loop.call_soon_threadsafe(self._wake.set)
 
+    def take_marks(self) -> list[int]:
+        """Seqs published but not yet marked, for a writer to mark in the transaction it is about to commit."""
+        with self._marks_lock:
+            taken, self._marks, self._marks_since = self._marks, [], None
+        return taken
+
+    def return_marks(self, seqs: list[int]) -> None:
+        """A writer's transaction with these marks failed: the relay keeps them to mark later."""
+        if seqs:
+            with self._marks_lock:
+                self._marks[:0] = seqs
+                self._marks_since = self._marks_since or time.monotonic()
+
     async def flush(self) -> int:
         """Publish every pending row in order; stops at the first failure to keep order.
 
-        The database reads and the "published" marks run in a worker thread: a commit fsyncs,
-        and the event loop must keep answering requests meanwhile.
+        The database read runs in a worker thread: the event loop must keep answering requests.
         """
         sent = 0
         async with self._lock:
             while True:
-                rows = await asyncio.to_thread(self._pending, BATCH)
+                rows = await asyncio.to_thread(self._pending, BATCH, self._sent_through)
                 if not rows:
                     return sent
-                done: list[int] = []
-                try:
-                    # Sent together, in order, each with its Nats-Msg-Id; the acks are awaited as a
-                    # group instead of one round trip per event. Only the rows up to the first
-                    # failure count as done, so nothing after an unpublished row is marked; any
-                    # later ones that did go out are re-published and dropped by their id.
-                    for start in range(0, len(rows), PIPELINE):
-                        chunk = rows[start : start + PIPELINE]
-                        results = await asyncio.gather(
-                            *(
-                                self._publish(subject, payload.encode("utf-8"), event_id)
-                                for _seq, subject, payload, event_id in chunk
-                            ),
-                            return_exceptions=True,
-                        )
-                        for (seq, *_rest), result in zip(chunk, results, strict=True):
-                            if isinstance(result, BaseException):
-                                raise result
-                            done.append(seq)
-                finally:
-                    # One commit per batch: a commit per row would fsync for every event.
-                    # Rows published but not marked (a crash here) are re-published and de-duplicated by id.
-                    if done:
-                        await asyncio.to_thread(self._mark_published, done)
-                        sent += len(done)
+                # Sent together, in order, each with its Nats-Msg-Id; the acks are awaited as a
+                # group instead of one round trip per event. Only the rows up to the first failure
+                # count as sent; any later ones that did go out are re-published and dropped by their id.
+                for start in range(0, len(rows), PIPELINE):
+                    chunk = rows[start : start + PIPELINE]
+                    results = await asyncio.gather(
+                        *(
+                            self._publish(subject, payload.encode("utf-8"), event_id)
+                            for _seq, subject, payload, event_id in chunk
+                        ),
+                        return_exceptions=True,
+                    )
+                    done = []
+                    for (seq, *_rest), result in zip(chunk, results, strict=True):
+                        if isinstance(result, BaseException):
+                            self._sent(done)
+                            raise result
+                        done.append(seq)
+                    self._sent(done)
+                    sent += len(done)
                 if len(rows) < BATCH:
                     # A short read took every pending row; rows committed since came with a kick.
                     return sent
 
-    def _pending(self, limit: int) -> list[tuple[int, str, str, str]]:
+    def _sent(self, seqs: list[int]) -> None:
+        if seqs:
+            self._sent_through = seqs[-1]
+            with self._marks_lock:
+                self._marks.extend(seqs)
+                self._marks_since = self._marks_since or time.monotonic()
+
+    async def mark_due(self, *, force: bool = False) -> None:
+        """Mark what no writer took within the interval (or everything, with `force`), in one commit."""
+        with self._marks_lock:
+            due = self._marks_since is not None and (force or time.monotonic() - self._marks_since >= self._interval)
+        if not due:
+            return
+        seqs = self.take_marks()
+        try:
+            await asyncio.to_thread(self._mark_own, seqs)
+        except BaseException:
+            self.return_marks(seqs)
+            raise
+
+    def _pending(self, limit: int, after: int) -> list[tuple[int, str, str, str]]:
         table = OutboxEntry.__table__  # type: ignore[attr-defined]
         with self._engine.connect() as conn:
             rows = conn.execute(
                 select(table.c.seq, table.c.subject, table.c.payload, table.c.event_id)
-                .where(table.c.published_at.is_(None))
+                .where(table.c.published_at.is_(None), table.c.seq > after)
                 .order_by(table.c.seq)
                 .limit(limit)
             ).all()
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
-    def _mark_published(self, seqs: list[int]) -> None:
+    def _mark_own(self, seqs: list[int]) -> None:
         with self.write_gate, self._engine.begin() as conn:
-            conn.execute(
-                update(OutboxEntry).where(col(OutboxEntry.seq).in_(seqs)).values(published_at=datetime.now(UTC))
-            )
+            mark_published(conn, seqs)
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
                 await self.flush()
+                await self.mark_due()
             except Exception:
                 log.warning("outbox relay could not publish; will retry", exc_info=True)
             # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
@@ -166,6 +210,7 @@ class OutboxRelay:
     def start(self) -> None:
         if self._task is None:
             self._stopping = False
+            self._sent_through = 0
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
@@ -176,3 +221,17 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            try:
+                await self.mark_due(force=True)
+            except Exception:  # unmarked rows go out again at the next start and are dropped by id
+                log.warning("outbox relay could not mark its last rows published", exc_info=True)
+
+
+def mark_published(conn: Connection, seqs: list[int]) -> None:
+    """Mark outbox rows published, inside the caller's transaction."""
+    if seqs:
+        conn.execute(_MARK, {"seqs": seqs, "at": datetime.now(UTC)})
+
+
+_OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
+_MARK = update(_OUTBOX).where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True))).values(published_at=bindparam("at"))

@@ -3,7 +3,8 @@
 The POST route authenticates and parses, then hands its report to the writer's queue and waits.
 The writer takes everything queued (up to `max_batch`), records it in a worker thread behind
 the write gate (`reports.record_reports`: each report checked on its own, a refused one gets
-its own 4xx and leaves no trace), commits once and only then answers each request. A crash
+its own 4xx and leaves no trace), marks what the outbox relay has published since the last
+batch, commits once and only then answers each request. A crash
 before the commit answers nobody; the clients' retries with their Idempotency-Key are safe.
 
 If the batch's commit fails (a key raced by another process on PostgreSQL, say), every report
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from services.common.outbox import mark_published
 from services.common.runtime import ServiceRuntime
 from services.progress.gate import WriteGate
 from services.progress.reports import Outcome, Submission, record_report, record_reports
@@ -84,15 +86,20 @@ class ReportWriter:
     def _apply(self, items: list[Submission]) -> list[Outcome | Exception]:
         engine = self._runtime.engine
         subjects = self._runtime.subjects
+        relay = self._runtime.relay
         with self._gate:
+            # The relay's pending "published" marks ride in this commit instead of costing one of their own.
+            marks = relay.take_marks()
             try:
                 with Session(engine, expire_on_commit=False) as session:
                     outcomes = record_reports(
                         session=session, subjects=subjects, items=items, rules=self._rules, verify_tokens=True
                     )
+                    mark_published(session.connection(), marks)
                     session.commit()
                 return list(outcomes)
             except Exception:
+                relay.return_marks(marks)
                 if len(items) == 1:
                     raise
                 log.warning("a batch of %d reports failed; recording them one by one", len(items), exc_info=True)
