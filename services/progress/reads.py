@@ -1,8 +1,9 @@
 """What the status endpoints read: one task with its history, and the roll-ups.
 
 These are the hottest reads of the service (a dashboard polls them), so they run prebuilt Core
-statements on the session's connection and build plain dicts: the ORM's identity map and
-per-row objects cost more CPU than the indexed lookups themselves.
+statements and build plain dicts: the ORM's identity map and per-row objects cost more CPU than
+the indexed lookups themselves. The caller lends a connection only for the reads' duration, so
+a wall of dashboards polling at once never holds more pooled connections than there are threads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlalchemy.engine import Connection
 
 from services.common.errors import ApiError
 from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
@@ -57,8 +58,7 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in result.mappings().all()]
 
 
-def task_status(*, session: Session, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
-    conn = session.connection()
+def task_status(*, conn: Connection, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
     task = conn.execute(_Q_TASK, {"task_id": task_id}).mappings().first()
     if task is None or task["removed"]:
         raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
@@ -77,7 +77,7 @@ def task_status(*, session: Session, task_id: str, today: date, limit: int, offs
     )
 
 
-def rollups(*, session: Session, by: str) -> RollupsPublic:
+def rollups(*, conn: Connection, by: str) -> RollupsPublic:
     if by not in DIMENSIONS:
         raise ApiError(
             422, "rollup_unknown", f"by 只能是 {'、'.join(DIMENSIONS)}", f"by must be one of {', '.join(DIMENSIONS)}"
@@ -89,6 +89,6 @@ def rollups(*, session: Session, by: str) -> RollupsPublic:
             **dict(zip(_ROLLUP_COUNTS, counts, strict=True)),
             "average_completion": round(tenths / counts[0] / 10, 1),
         }
-        for key, label, *counts, tenths in session.connection().execute(_Q_ROLLUPS, {"by": by}).all()
+        for key, label, *counts, tenths in conn.execute(_Q_ROLLUPS, {"by": by}).all()
     ]
     return RollupsPublic.model_validate({"by": by, "data": rows, "count": len(rows)})

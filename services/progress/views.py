@@ -97,20 +97,21 @@ def get_task_status(
     task_id: str,
     _reader: ReaderDep,
     runtime: RuntimeDep,
-    session: SessionDep,
     limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
     offset: int = Query(0, ge=0),
 ) -> TaskStatus:
-    return reads.task_status(session=session, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset)
+    with runtime.engine.connect() as conn:
+        return reads.task_status(conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset)
 
 
 @router.get("/status", response_model=RollupsPublic)
 def get_rollups(
     _reader: ReaderDep,
-    session: SessionDep,
+    runtime: RuntimeDep,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
 ) -> RollupsPublic:
-    return reads.rollups(session=session, by=by)
+    with runtime.engine.connect() as conn:
+        return reads.rollups(conn=conn, by=by)
 
 
 @router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])

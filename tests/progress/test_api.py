@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
@@ -245,3 +246,16 @@ async def test_reads_can_require_a_token(nats_server: NatsServer, subject_root: 
         _error(await client.get(f"{P}/status"), 401, "token_missing")
         office = office_token(app)
         assert (await client.get(f"{P}/status", headers=bearer(office))).status_code == 200
+
+
+async def test_many_readers_at_once_are_all_answered(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path
+) -> None:
+    """A dashboard wall polling together: more concurrent reads than FastAPI has worker threads, none refused."""
+    async with running(nats_server, subject_root, tmp_path, None) as (_app, client, _clock):
+        ids = await _tasks(client)
+        paths = [f"{P}/tasks/{tid}/status" for tid in ids.values()] + [
+            f"{P}/status?by={by}" for by in ("unit", "leader")
+        ]
+        answers = await asyncio.gather(*(client.get(paths[i % len(paths)]) for i in range(120)))
+        assert [a.status_code for a in answers] == [200] * 120

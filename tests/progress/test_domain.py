@@ -227,7 +227,7 @@ def test_extension_before_the_deadline_moves_the_due_date_and_keeps_both(session
     now = task(session, tid)
     assert (now.due_date, now.original_due_date) == (date(2026, 12, 31), date(2026, 6, 30))
     assert now.flag == "blue"  # 30% against 33% expected by the year end is on track
-    status = task_status(session=session, task_id=tid, today=date(2026, 5, 3), limit=10, offset=0)
+    status = task_status(conn=session.connection(), task_id=tid, today=date(2026, 5, 3), limit=10, offset=0)
     assert [(e["previous_due_date"], e["requested_due_date"], e["state"]) for e in status.extensions] == [
         ("2026-06-30", "2026-12-31", "approved")
     ]
@@ -356,11 +356,11 @@ def test_rollups_are_incremental_and_match_a_recomputation(session: Session) -> 
         if r.total
     }
     assert stored == _recomputed(session)
-    by_unit = {r.label: r for r in rollups(session=session, by="unit").data}
+    by_unit = {r.label: r for r in rollups(conn=session.connection(), by="unit").data}
     assert set(by_unit) == {"丙局"}  # 甲局 hosts only the removed task now
     assert (by_unit["丙局"].total, by_unit["丙局"].red, by_unit["丙局"].overdue) == (2, 2, 1)
     assert by_unit["丙局"].average_completion == 27.5
-    assert {r.key for r in rollups(session=session, by="leader").data} == {"王明", "李红"}
-    assert all(rollups(session=session, by=d).count for d in DIMENSIONS)
+    assert {r.key for r in rollups(conn=session.connection(), by="leader").data} == {"王明", "李红"}
+    assert all(rollups(conn=session.connection(), by=d).count for d in DIMENSIONS)
     with pytest.raises(ApiError):
-        rollups(session=session, by="town")
+        rollups(conn=session.connection(), by="town")
