@@ -22,7 +22,7 @@ def make_engine(url: str) -> Engine:
         # threads, asyncio's default executor): a SQLite connection is a file handle, and a
         # request waiting for a free one under load would wait out the pool timeout and fail.
         in_memory = make_url(url).database in (None, "", ":memory:")
-        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 40}
+        pool = {} if in_memory else {"pool_size": 50, "max_overflow": 20}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_dumps, **pool
         )
