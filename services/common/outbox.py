@@ -25,6 +25,7 @@ from proto.envelope import Event
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, str], Awaitable[None]]
+RunDb = Callable[..., Awaitable[Any]]
 # Rows read and marked per round trip to the database.
 BATCH = 500
 # Publishes in flight at once, each awaiting its own ack.
@@ -77,8 +78,11 @@ class OutboxRelay:
     in one commit.
     """
 
-    def __init__(self, engine: Engine, publish: Publish, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, publish: Publish, interval_s: float = 1.0, *, run_db: RunDb | None = None
+    ) -> None:
         self._engine = engine
+        self._run_db: RunDb = run_db or asyncio.to_thread
         self._publish = publish
         self._interval = interval_s
         self._wake = asyncio.Event()
@@ -124,12 +128,12 @@ class OutboxRelay:
     async def flush(self) -> int:
         """Publish every pending row in order; stops at the first failure to keep order.
 
-        The database read runs in a worker thread: the event loop must keep answering requests.
+        The database read goes through `run_db` (the service's: inline for SQLite, a worker thread otherwise).
         """
         sent = 0
         async with self._lock:
             while True:
-                rows = await asyncio.to_thread(self._pending, BATCH, self._sent_through)
+                rows = await self._run_db(self._pending, BATCH, self._sent_through)
                 if not rows:
                     return sent
                 # Sent together, in order, each with its Nats-Msg-Id; the acks are awaited as a
@@ -171,7 +175,7 @@ class OutboxRelay:
             return
         seqs = self.take_marks()
         try:
-            await asyncio.to_thread(self._mark_own, seqs)
+            await self._run_db(self._mark_own, seqs)
         except BaseException:
             self.return_marks(seqs)
             raise

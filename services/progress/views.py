@@ -93,25 +93,33 @@ async def post_progress(
 
 
 @router.get("/tasks/{task_id}/status", response_model=TaskStatus)
-def get_task_status(
+async def get_task_status(
     task_id: str,
     _reader: ReaderDep,
     runtime: RuntimeDep,
     limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
     offset: int = Query(0, ge=0),
 ) -> TaskStatus:
-    with runtime.engine.connect() as conn:
-        return reads.task_status(conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset)
+    def read() -> TaskStatus:
+        with runtime.engine.connect() as conn:
+            return reads.task_status(
+                conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset
+            )
+
+    return await runtime.run_db(read)
 
 
 @router.get("/status", response_model=RollupsPublic)
-def get_rollups(
+async def get_rollups(
     _reader: ReaderDep,
     runtime: RuntimeDep,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
 ) -> RollupsPublic:
-    with runtime.engine.connect() as conn:
-        return reads.rollups(conn=conn, by=by)
+    def read() -> RollupsPublic:
+        with runtime.engine.connect() as conn:
+            return reads.rollups(conn=conn, by=by)
+
+    return await runtime.run_db(read)
 
 
 @router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])

@@ -1,8 +1,8 @@
 """Group commit: one writer records whatever reports are waiting in one transaction, one fsync.
 
 The POST route authenticates and parses, then hands its report to the writer's queue and waits.
-The writer takes everything queued (up to `max_batch`), records it in a worker thread behind
-the write gate (`reports.record_reports`: each report checked on its own, a refused one gets
+The writer takes everything queued (up to `max_batch`), records it (`ServiceRuntime.run_db`: on
+the event loop for SQLite, in a worker thread for PostgreSQL) behind the write gate (`reports.record_reports`: each report checked on its own, a refused one gets
 its own 4xx and leaves no trace), marks what the outbox relay has published since the last
 batch, commits once and only then answers each request. A crash
 before the commit answers nobody; the clients' retries with their Idempotency-Key are safe.
@@ -67,7 +67,7 @@ class ReportWriter:
     async def _write(self, batch: list[Waiting]) -> None:
         items = [item for item, _future in batch]
         try:
-            outcomes = await asyncio.to_thread(self._apply, items)
+            outcomes = await self._runtime.run_db(self._apply, items)
         except Exception as exc:
             log.exception("recording %d reports failed", len(items))
             outcomes = [exc] * len(items)
