@@ -175,7 +175,8 @@ class OutboxRelay:
             return
         seqs = self.take_marks()
         try:
-            await self._run_db(self._mark_own, seqs)
+            # A thread even on SQLite: the mark waits for the write gate, which a long writer may hold.
+            await asyncio.to_thread(self._mark_own, seqs)
         except BaseException:
             self.return_marks(seqs)
             raise

@@ -18,6 +18,14 @@ class WriteGate:
     def __init__(self, database_url: str) -> None:
         self._lock = threading.Lock() if make_url(database_url).get_backend_name() == "sqlite" else None
 
+    def enter_now(self) -> bool:
+        """Take the gate if it is free, without waiting; True when taken (always, on PostgreSQL)."""
+        return self._lock is None or self._lock.acquire(blocking=False)
+
+    def leave(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
     def __enter__(self) -> WriteGate:
         if self._lock is not None:
             self._lock.acquire()

@@ -67,7 +67,15 @@ class ReportWriter:
     async def _write(self, batch: list[Waiting]) -> None:
         items = [item for item, _future in batch]
         try:
-            outcomes = await self._runtime.run_db(self._apply, items)
+            if self._gate.enter_now():
+                try:
+                    outcomes = await self._runtime.run_db(self._apply_gated, items)
+                finally:
+                    self._gate.leave()
+            else:
+                # Another writer holds the gate (a clock tick re-judging every task may take seconds):
+                # wait for it in a worker thread, never on the event loop.
+                outcomes = await asyncio.to_thread(self._apply, items)
         except Exception as exc:
             log.exception("recording %d reports failed", len(items))
             outcomes = [exc] * len(items)
@@ -84,26 +92,29 @@ class ReportWriter:
             self._runtime.relay.kick()
 
     def _apply(self, items: list[Submission]) -> list[Outcome | Exception]:
+        with self._gate:
+            return self._apply_gated(items)
+
+    def _apply_gated(self, items: list[Submission]) -> list[Outcome | Exception]:
         engine = self._runtime.engine
         subjects = self._runtime.subjects
         relay = self._runtime.relay
-        with self._gate:
-            # The relay's pending "published" marks ride in this commit instead of costing one of their own.
-            marks = relay.take_marks()
-            try:
-                with Session(engine, expire_on_commit=False) as session:
-                    outcomes = record_reports(
-                        session=session, subjects=subjects, items=items, rules=self._rules, verify_tokens=True
-                    )
-                    mark_published(session.connection(), marks)
-                    session.commit()
-                return list(outcomes)
-            except Exception:
-                relay.return_marks(marks)
-                if len(items) == 1:
-                    raise
-                log.warning("a batch of %d reports failed; recording them one by one", len(items), exc_info=True)
-            return [self._apply_one(item) for item in items]
+        # The relay's pending "published" marks ride in this commit instead of costing one of their own.
+        marks = relay.take_marks()
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                outcomes = record_reports(
+                    session=session, subjects=subjects, items=items, rules=self._rules, verify_tokens=True
+                )
+                mark_published(session.connection(), marks)
+                session.commit()
+            return list(outcomes)
+        except Exception:
+            relay.return_marks(marks)
+            if len(items) == 1:
+                raise
+            log.warning("a batch of %d reports failed; recording them one by one", len(items), exc_info=True)
+        return [self._apply_one(item) for item in items]
 
     def _apply_one(self, item: Submission) -> Outcome | Exception:
         try:

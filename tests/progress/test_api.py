@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -259,3 +261,38 @@ async def test_many_readers_at_once_are_all_answered(
         ]
         answers = await asyncio.gather(*(client.get(paths[i % len(paths)]) for i in range(120)))
         assert [a.status_code for a in answers] == [200] * 120
+
+
+async def test_a_long_writer_holding_the_gate_never_stalls_the_event_loop(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path
+) -> None:
+    """While a clock tick (here: a thread holding the write gate) runs, reads answer and a report waits, then lands."""
+    async with running(nats_server, subject_root, tmp_path, None) as (app, client, _clock):
+        ids = await _tasks(client)
+        token = await issue_unit_token(client, office_token(app), HOST)
+        gate = app.state.apps["progress"].state.write_gate
+        held, release = threading.Event(), threading.Event()
+
+        def long_writer() -> None:
+            with gate:
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=long_writer)
+        holder.start()
+        held.wait(5)
+        try:
+            report = asyncio.ensure_future(
+                client.post(f"{P}/tasks/{ids[1]}/progress", json={"percent": 10}, headers=bearer(token))
+            )
+            await asyncio.sleep(0.3)
+            assert not report.done()  # waiting for the gate, in a worker thread
+            started = time.perf_counter()
+            assert (await client.get(f"{P}/tasks/{ids[1]}/status")).status_code == 200
+            assert (await client.get("/api/progress/healthz")).status_code == 200
+            assert time.perf_counter() - started < 2  # the loop kept answering
+        finally:
+            release.set()
+            holder.join()
+        answer = await report
+        assert answer.status_code == 201, answer.text
