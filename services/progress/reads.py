@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from services.common.errors import ApiError
 from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
+from services.progress.reports import task_not_found
 from services.progress.rollups import DIMENSIONS
 from services.progress.schemas import RollupsPublic, TaskStatus
 
@@ -61,7 +62,7 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 def task_status(*, conn: Connection, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
     task = conn.execute(_Q_TASK, {"task_id": task_id}).mappings().first()
     if task is None or task["removed"]:
-        raise ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
+        raise task_not_found(task_id)
     unsigned = conn.execute(_Q_UNSIGNED, {"task_id": task_id}).scalars().all()
     last = task["last_report_at"]
     return TaskStatus.model_validate(

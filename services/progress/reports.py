@@ -31,11 +31,11 @@ from services.progress.tokens import Principal
 def task_or_404(session: Session, task_id: str, *, lock: bool = False) -> ProgressTask:
     task = session.get(ProgressTask, task_id, with_for_update=lock)
     if task is None or task.removed:
-        raise _not_found(task_id)
+        raise task_not_found(task_id)
     return task
 
 
-def _not_found(task_id: str) -> ApiError:
+def task_not_found(task_id: str) -> ApiError:
     return ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
 
 
@@ -332,7 +332,7 @@ def _record_one(
     if len(report.narrative) > rules.max_narrative_chars:
         raise _too_long(rules)
     if task is None or task.removed:
-        raise _not_found(task_id)
+        raise task_not_found(task_id)
     unit_id = authorise_unit(principal, task)
     if task.closeout_state == "closed":
         raise _closed()

@@ -1,11 +1,12 @@
 """Group commit: one writer records whatever reports are waiting in one transaction, one fsync.
 
 The POST route authenticates and parses, then hands its report to the writer's queue and waits.
-The writer takes everything queued (up to `max_batch`), records it (`ServiceRuntime.run_db`: on
-the event loop for SQLite, in a worker thread for PostgreSQL) behind the write gate (`reports.record_reports`: each report checked on its own, a refused one gets
-its own 4xx and leaves no trace), marks what the outbox relay has published since the last
-batch, commits once and only then answers each request. A crash
-before the commit answers nobody; the clients' retries with their Idempotency-Key are safe.
+The writer takes everything queued (up to `max_batch`) and, behind the write gate, records it
+(`reports.record_reports`: each report checked on its own, a refused one gets its own 4xx and
+leaves no trace), marks what the outbox relay has published since the last batch, commits once
+and only then answers each request. The work runs through `ServiceRuntime.run_db`: on the event
+loop for SQLite, in a worker thread for PostgreSQL. A crash before the commit answers nobody;
+the clients' retries with their Idempotency-Key are safe.
 
 If the batch's commit fails (a key raced by another process on PostgreSQL, say), every report
 of the batch is recorded again on its own, so one report's trouble is never another's answer.
