@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.common.errors import ApiError
-from services.progress.tokens import Principal, authenticate, hash_token
+from services.progress.tokens import Principal, authenticate, hash_token, token_invalid
 
 # Declared as a security scheme, so OpenAPI shows it; it reads the header itself, which costs less
 # per request than a `Header()` parameter through FastAPI's parameter validation.
@@ -31,12 +31,16 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return token
 
 
-def _principal(request: Request, token: str) -> Principal:
+def _lookup(engine: Engine, token: str) -> Principal | None:
     # A session of its own, closed at once, so no read transaction lingers into the write.
-    with Session(request.app.state.runtime.engine) as session:
-        principal = authenticate(session=session, token=token)
+    with Session(engine) as session:
+        return authenticate(session=session, token=token)
+
+
+def _principal(request: Request, token: str) -> Principal:
+    principal = _lookup(request.app.state.runtime.engine, token)
     if principal is None:
-        raise ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
+        raise token_invalid()
     return principal
 
 
@@ -57,16 +61,12 @@ class TokenCache:
         digest = hash_token(token)
         found = self._by_hash.get(digest)
         if found is None:
-            found = await asyncio.to_thread(self._lookup, token)
+            found = await asyncio.to_thread(_lookup, self._engine, token)
             if found is not None:
                 if len(self._by_hash) >= self._limit:
                     self._by_hash.clear()
                 self._by_hash[digest] = found
         return found
-
-    def _lookup(self, token: str) -> Principal | None:
-        with Session(self._engine) as session:
-            return authenticate(session=session, token=token)
 
     def forget(self, token_id: str) -> None:
         for digest, principal in list(self._by_hash.items()):
@@ -80,7 +80,7 @@ async def get_reporter(request: Request, credentials: BearerDep) -> Principal:
     cache: TokenCache = request.app.state.token_cache
     principal = await cache.principal(token)
     if principal is None:
-        raise ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
+        raise token_invalid()
     return principal
 
 

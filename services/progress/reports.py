@@ -25,7 +25,7 @@ from services.progress.rollups import Deltas, add_delta, apply_rollups
 from services.progress.schemas import ReportAccepted, ReportIn
 from services.progress.staleness import similarity
 from services.progress.status import Rules, rejudge, status_event
-from services.progress.tokens import Principal
+from services.progress.tokens import Principal, token_invalid
 
 
 def task_or_404(session: Session, task_id: str, *, lock: bool = False) -> ProgressTask:
@@ -175,10 +175,6 @@ def _task_completion(task: Any, latest: dict[str, Any]) -> float:
     return round(sum(counted) / len(counted), 1) if counted else 0.0
 
 
-def _token_revoked() -> ApiError:
-    return ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
-
-
 # The batch's statements, built once: a statement object made per batch costs more CPU to build and
 # to look up in the compiled cache than its execution. The lists go in as expanding parameters.
 _Q_ACTIVE_TOKENS = select(_TOKENS.c.token_id).where(
@@ -267,7 +263,7 @@ def record_reports(
     for index, item in enumerate(items):
         try:
             if active is not None and item.principal.token_id not in active:
-                raise _token_revoked()
+                raise token_invalid()
             outcomes[index] = _record_one(
                 item=item,
                 request_hash=hashes[index],

@@ -29,6 +29,10 @@ class Principal:
     unit_id: str | None
 
 
+def token_invalid() -> ApiError:
+    return ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
+
+
 def hash_token(token: str) -> str:
     # The secret has 256 bits of entropy, so a plain digest is as strong as a slow password hash.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
