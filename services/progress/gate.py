@@ -8,6 +8,7 @@ lock the task row (`FOR UPDATE`) and the roll-ups are atomic increments.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from types import TracebackType
 
@@ -21,6 +22,16 @@ class WriteGate:
     def enter_now(self) -> bool:
         """Take the gate if it is free, without waiting; True when taken (always, on PostgreSQL)."""
         return self._lock is None or self._lock.acquire(blocking=False)
+
+    async def enter(self) -> None:
+        """Take the gate from the event loop: at once if free, else waiting in a worker thread.
+
+        A long writer (a clock tick re-judging every task may take seconds) must never block the loop.
+        The caller must not be cancelled between this and `leave` (the report writer is shielded).
+        """
+        if not self.enter_now():
+            assert self._lock is not None
+            await asyncio.to_thread(self._lock.acquire)
 
     def leave(self) -> None:
         if self._lock is not None:

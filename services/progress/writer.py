@@ -4,9 +4,10 @@ The POST route authenticates and parses, then hands its report to the writer's q
 The writer takes everything queued (up to `max_batch`) and, behind the write gate, records it
 (`reports.record_reports`: each report checked on its own, a refused one gets its own 4xx and
 leaves no trace), marks what the outbox relay has published since the last batch, commits once
-and only then answers each request. The work runs through `ServiceRuntime.run_db`: on the event
-loop for SQLite, in a worker thread for PostgreSQL. A crash before the commit answers nobody;
-the clients' retries with their Idempotency-Key are safe.
+and only then answers each request. The statements run through `ServiceRuntime.run_db` (on the
+event loop for SQLite, in a worker thread for PostgreSQL); the commit, which waits on the disk,
+always in a worker thread. A crash before the commit answers nobody; the clients' retries with
+their Idempotency-Key are safe.
 
 If the batch's commit fails (a key raced by another process on PostgreSQL, say), every report
 of the batch is recorded again on its own, so one report's trouble is never another's answer.
@@ -68,15 +69,11 @@ class ReportWriter:
     async def _write(self, batch: list[Waiting]) -> None:
         items = [item for item, _future in batch]
         try:
-            if self._gate.enter_now():
-                try:
-                    outcomes = await self._runtime.run_db(self._apply_gated, items)
-                finally:
-                    self._gate.leave()
-            else:
-                # Another writer holds the gate (a clock tick re-judging every task may take seconds):
-                # wait for it in a worker thread, never on the event loop.
-                outcomes = await asyncio.to_thread(self._apply, items)
+            await self._gate.enter()
+            try:
+                outcomes = await self._apply(items)
+            finally:
+                self._gate.leave()
         except Exception as exc:
             log.exception("recording %d reports failed", len(items))
             outcomes = [exc] * len(items)
@@ -92,30 +89,33 @@ class ReportWriter:
         if created:
             self._runtime.relay.kick()
 
-    def _apply(self, items: list[Submission]) -> list[Outcome | Exception]:
-        with self._gate:
-            return self._apply_gated(items)
-
-    def _apply_gated(self, items: list[Submission]) -> list[Outcome | Exception]:
-        engine = self._runtime.engine
-        subjects = self._runtime.subjects
-        relay = self._runtime.relay
+    async def _apply(self, items: list[Submission]) -> list[Outcome | Exception]:
+        runtime = self._runtime
+        relay = runtime.relay
         # The relay's pending "published" marks ride in this commit instead of costing one of their own.
         marks = relay.take_marks()
+        session = Session(runtime.engine, expire_on_commit=False)
         try:
-            with Session(engine, expire_on_commit=False) as session:
-                outcomes = record_reports(
-                    session=session, subjects=subjects, items=items, rules=self._rules, verify_tokens=True
-                )
-                mark_published(session.connection(), marks)
-                session.commit()
+            outcomes = await runtime.run_db(self._record, session, items, marks)
+            # The commit waits on the disk (the fsync, now and then SQLite's checkpoint) with the GIL
+            # released: in a worker thread the loop goes on serving requests meanwhile.
+            await asyncio.to_thread(session.commit)
             return list(outcomes)
         except Exception:
             relay.return_marks(marks)
             if len(items) == 1:
                 raise
             log.warning("a batch of %d reports failed; recording them one by one", len(items), exc_info=True)
-        return [self._apply_one(item) for item in items]
+        finally:
+            session.close()
+        return [await runtime.run_db(self._apply_one, item) for item in items]
+
+    def _record(self, session: Session, items: list[Submission], marks: list[int]) -> list[Outcome]:
+        outcomes = record_reports(
+            session=session, subjects=self._runtime.subjects, items=items, rules=self._rules, verify_tokens=True
+        )
+        mark_published(session.connection(), marks)
+        return outcomes
 
     def _apply_one(self, item: Submission) -> Outcome | Exception:
         try:
