@@ -39,6 +39,18 @@ def task_not_found(task_id: str) -> ApiError:
     return ApiError(404, "task_not_found", f"未找到任务 {task_id}", f"task {task_id} not found")
 
 
+def idempotency_key(value: str | None, limit: int) -> str | None:
+    """The request's Idempotency-Key header, refused (422) when longer than `limit` characters."""
+    if value is not None and len(value) > limit:
+        raise ApiError(
+            422,
+            "idempotency_key_too_long",
+            f"Idempotency-Key 过长：最多 {limit} 个字符",
+            f"the Idempotency-Key is longer than {limit} characters",
+        )
+    return value or None
+
+
 def _key_reused() -> ApiError:
     return ApiError(
         409,

@@ -160,6 +160,8 @@ async def test_reports_need_the_token_of_a_responsible_unit(system: System) -> N
     before = _reports(system)
     _assert_error(await system.client.post(url, json={"percent": 10}), 401, "token_missing")
     _assert_error(await system.client.post(url, json={"percent": 10}, headers=bearer("lsp_x_y")), 401, "token_invalid")
+    basic = {"Authorization": "Basic dXNlcjpwYXNz"}
+    _assert_error(await system.client.post(url, json={"percent": 10}, headers=basic), 401, "token_missing")
     _assert_error(
         await system.client.post(url, json={"percent": 10}, headers=bearer(other)), 403, "unit_not_responsible"
     )
@@ -211,6 +213,13 @@ async def test_idempotency_key_reused_for_another_task_is_409(system: System) ->
         headers=bearer(token, idempotency_key="same"),
     )
     _assert_error(changed, 409, "idempotency_key_reused")
+    too_long = await system.client.post(
+        f"/api/progress/tasks/{first['task_id']}/progress",
+        json={"percent": 7},
+        headers=bearer(token, idempotency_key="k" * 201),
+    )
+    _assert_error(too_long, 422, "idempotency_key_too_long")
+    assert "200" in too_long.json()["error"]["message_zh"]
     assert _reports(system) == before
 
 

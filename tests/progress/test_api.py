@@ -296,3 +296,17 @@ async def test_a_long_writer_holding_the_gate_never_stalls_the_event_loop(
             holder.join()
         answer = await report
         assert answer.status_code == 201, answer.text
+
+
+def test_the_report_route_documents_its_token_and_idempotency_key(tmp_path: Path) -> None:
+    # The route reads both headers itself (see views.post_progress), so OpenAPI is declared by hand.
+    from services.progress.app import create_app
+    from services.progress.settings import ProgressSettings
+
+    app = create_app(ProgressSettings(data_dir=tmp_path))
+    post = app.openapi()["paths"]["/tasks/{task_id}/progress"]["post"]
+    assert post["security"] == [{"HTTPBearer": []}]
+    assert "HTTPBearer" in app.openapi()["components"]["securitySchemes"]
+    [key] = [p for p in post["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["schema"]["maxLength"] == 200
+    assert post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("ReportAccepted")
