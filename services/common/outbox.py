@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from proto.envelope import Event
+from services.common import heap
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,8 @@ class OutboxRelay:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await self.flush()
+                if await self.flush() >= BATCH:
+                    heap.release()  # a burst (a clock tick's status changes) leaves the C heap swollen
                 await self.mark_due()
             except Exception:
                 log.warning("outbox relay could not publish; will retry", exc_info=True)

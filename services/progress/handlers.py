@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from proto.clock import ClockTicked
 from proto.task import TaskUpserted
+from services.common import heap
 from services.common.runtime import ServiceRuntime
 from services.progress.gate import WriteGate
 from services.progress.status import TICK_CONSUMER, Rules, apply_clock_tick
@@ -28,6 +29,7 @@ def register_handlers(runtime: ServiceRuntime, *, rules: Rules, gate: WriteGate)
     def clock_tick(event: ClockTicked) -> None:
         with gate, Session(runtime.engine, expire_on_commit=False) as session:
             apply_clock_tick(session=session, subjects=runtime.subjects, event=event, rules=rules)
+        heap.release()  # a tick touches every open task, once a day
 
     async def on_task_upserted(event: TaskUpserted) -> None:
         await asyncio.to_thread(task_upserted, event)
