@@ -41,6 +41,39 @@ GateDep = Annotated[WriteGate, Depends(_gate)]
 RulesDep = Annotated[Rules, Depends(_rules)]
 
 
+IDEMPOTENCY_KEY_MAX = 200
+_IDEMPOTENCY_KEY_DOC = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+    "description": "A retry with the same key gets the first answer (`Idempotent-Replay: true`).",
+}
+
+
+# First in the router: FastAPI tries routes in order, and this one takes nearly all the traffic.
+@router.post(
+    "/tasks/{task_id}/progress",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReportAccepted,
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC], **BEARER_SECURITY},
+)
+async def post_progress(task_id: str, report: ReportIn, principal: ReporterDep, request: Request) -> Response:
+    # The busiest route: its header is read here and its answer written as is, each costing less
+    # than FastAPI's parameter and response-model machinery (documented through `openapi_extra`).
+    idempotency_key = reports.idempotency_key(request.headers.get("idempotency-key"), IDEMPOTENCY_KEY_MAX)
+    writer: ReportWriter = request.app.state.report_writer
+    now = request.app.state.runtime.clock.now()
+    # Answered only once the report's batch is committed (group commit, see `writer.py`).
+    answer, created = await writer.submit(reports.Submission(principal, task_id, report, idempotency_key, now))
+    return Response(
+        answer.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers=None if created else {"Idempotent-Replay": "true"},
+    )
+
+
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenIssued, tags=["tokens"])
 def post_token(
     body: TokenIn, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
@@ -67,38 +100,6 @@ def delete_token(
         row = tokens.revoke_token(session=session, token_id=token_id, now=runtime.clock.now())
     request.app.state.token_cache.forget(token_id)
     return TokenPublic.model_validate(row, from_attributes=True)
-
-
-IDEMPOTENCY_KEY_MAX = 200
-_IDEMPOTENCY_KEY_DOC = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
-    "description": "A retry with the same key gets the first answer (`Idempotent-Replay: true`).",
-}
-
-
-@router.post(
-    "/tasks/{task_id}/progress",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ReportAccepted,
-    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC], **BEARER_SECURITY},
-)
-async def post_progress(task_id: str, report: ReportIn, principal: ReporterDep, request: Request) -> Response:
-    # The busiest route: its header is read here and its answer written as is, each costing less
-    # than FastAPI's parameter and response-model machinery (documented through `openapi_extra`).
-    idempotency_key = reports.idempotency_key(request.headers.get("idempotency-key"), IDEMPOTENCY_KEY_MAX)
-    writer: ReportWriter = request.app.state.report_writer
-    now = request.app.state.runtime.clock.now()
-    # Answered only once the report's batch is committed (group commit, see `writer.py`).
-    answer, created = await writer.submit(reports.Submission(principal, task_id, report, idempotency_key, now))
-    return Response(
-        answer.model_dump_json(),
-        status_code=status.HTTP_201_CREATED,
-        media_type="application/json",
-        headers=None if created else {"Idempotent-Replay": "true"},
-    )
 
 
 @router.get("/tasks/{task_id}/status", response_model=TaskStatus)
