@@ -20,7 +20,11 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
-    token = credentials.credentials.strip() if credentials is not None else ""
+    return _required(credentials.credentials if credentials is not None else "")
+
+
+def _required(token: str) -> str:
+    token = token.strip()
     if not token:
         raise ApiError(
             401,
@@ -82,9 +86,7 @@ async def get_reporter(request: Request) -> Principal:
     parameters again). The route declares the same bearer scheme for OpenAPI (`BEARER_SECURITY`).
     """
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    token = _token(
-        HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials) if scheme.lower() == "bearer" else None
-    )
+    token = _required(credentials if scheme.lower() == "bearer" else "")
     cache: TokenCache = request.app.state.token_cache
     principal = await cache.principal(token)
     if principal is None:
