@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,15 @@ class Recorder:
         self.sent: list[str] = []
         self.fail_on = fail_on
 
-    async def __call__(self, subject: str, payload: bytes, event_id: str) -> None:
-        if event_id == self.fail_on:
-            raise ConnectionError("nats is down")
-        self.sent.append(event_id)
+    async def __call__(self, messages: Sequence[tuple[str, bytes, str]]) -> list[BaseException | None]:
+        results: list[BaseException | None] = []
+        for _subject, _payload, event_id in messages:
+            if event_id == self.fail_on:
+                results.append(ConnectionError("nats is down"))
+            else:
+                self.sent.append(event_id)
+                results.append(None)
+        return results
 
 
 @pytest.fixture

@@ -4,17 +4,22 @@ This module deliberately avoids `from __future__ import annotations`: FastStream
 handler annotations at decoration time.
 """
 
+import asyncio
+import itertools
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from faststream.nats.publisher.usecase import LogicPublisher
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from proto.envelope import Event
@@ -22,6 +27,8 @@ from proto.streams import StreamDef, stream_defs, stream_for
 from proto.subjects import Subjects
 
 log = logging.getLogger(__name__)
+
+Message = tuple[str, bytes, str]  # subject, payload, event id
 
 
 def create_broker(nats_url: str, name: str) -> NatsBroker:
@@ -59,6 +66,7 @@ class Publishers:
         self._broker = broker
         self._subjects = subjects
         self._by_pattern: dict[str, LogicPublisher] = {}
+        self._acks = JetStreamAcks()
 
     def declare(self, subject: str, schema: type[Event], description: str) -> LogicPublisher:
         stream = stream_for(self._subjects, subject)
@@ -81,16 +89,110 @@ class Publishers:
         raise KeyError(f"no publisher declared for {subject}")
 
     async def publish(self, subject: str, payload: bytes, event_id: str) -> None:
-        """Publish with the event id as Nats-Msg-Id and wait for the stream's ack.
+        """Publish one event with its id as Nats-Msg-Id and wait for the stream's ack."""
+        [failure] = await self.publish_all([(subject, payload, event_id)])
+        if failure is not None:
+            raise failure
 
-        The declared publisher documents the subject (AsyncAPI); the bytes go straight through
-        the broker's JetStream context: FastStream's publish path (middlewares, a message object
-        per call) cost the relay more CPU than the publish itself, ~6% of the service's under load.
+    async def publish_all(self, messages: Sequence[Message]) -> list[BaseException | None]:
+        """Publish events in order, each with its id as Nats-Msg-Id; one result per event (None when acked).
+
+        The declared publishers document the subjects (AsyncAPI); the bytes go straight to the
+        connection (`JetStreamAcks`): FastStream's publish path, and even nats-py's one-request-
+        per-ack JetStream publish, cost the outbox relay more CPU than the rest of its work.
         """
-        self._find(subject)  # only declared subjects go out, so the AsyncAPI document stays complete
-        await self._broker.config.connection_state.stream.publish(
-            subject, payload, headers={"Nats-Msg-Id": event_id, "content-type": "application/json"}
-        )
+        for subject, _payload, _event_id in messages:
+            self._find(subject)  # only declared subjects go out, so the AsyncAPI document stays complete
+        return await self._acks.publish_all(self._broker.config.connection_state.connection, messages)
+
+
+ACK_TIMEOUT_S = 5.0  # nats-py's JetStream default
+
+
+class _Batch:
+    __slots__ = ("done", "left", "results")
+
+    def __init__(self, size: int) -> None:
+        self.results: list[object] = [_UNANSWERED] * size
+        self.left = size
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+_UNANSWERED = object()
+
+
+class JetStreamAcks:
+    """JetStream publishes whose acks come back on one inbox subscription per connection.
+
+    nats-py's `JetStreamContext.publish` is a request per message: a future, a timer and a parsed
+    `PubAck` each, about 33 µs of CPU per event here against 14 µs for this (measured with 64 in
+    flight). Each message's reply subject names its batch and place, so an ack, an error (a JSON
+    `error`) or a "no responders" status (no stream for the subject) lands on its own event; what
+    is still unanswered after `timeout` counts as failed. The relay re-publishes any failure, and
+    JetStream drops a repeat by its Nats-Msg-Id.
+    """
+
+    def __init__(self) -> None:
+        self._client: NatsClient | None = None
+        self._prefix = ""
+        self._batches: dict[str, _Batch] = {}
+        self._counter = itertools.count()
+
+    async def publish_all(
+        self, client: NatsClient, messages: Sequence[Message], timeout: float = ACK_TIMEOUT_S
+    ) -> list[BaseException | None]:
+        if client is not self._client:  # first use, or the broker connected anew
+            prefix = client.new_inbox()
+            try:
+                await client.subscribe(f"{prefix}.*.*", cb=self._on_ack)
+            except Exception as exc:  # a closed connection: nothing can be sent
+                return [exc] * len(messages)
+            self._client, self._prefix = client, prefix
+        key = str(next(self._counter))
+        batch = self._batches[key] = _Batch(len(messages))
+        try:
+            for place, (subject, payload, event_id) in enumerate(messages):
+                try:
+                    await client.publish(
+                        subject,
+                        payload,
+                        reply=f"{self._prefix}.{key}.{place}",
+                        headers={"Nats-Msg-Id": event_id, "content-type": "application/json"},
+                    )
+                except Exception as exc:  # a closed connection: this and the rest were not sent
+                    for rest in range(place, len(messages)):
+                        batch.results[rest] = exc
+                    batch.left -= len(messages) - place
+                    break
+            if batch.left:
+                await asyncio.wait({batch.done}, timeout=timeout)
+        finally:
+            del self._batches[key]
+        return [
+            TimeoutError(f"no ack from JetStream within {timeout} s") if r is _UNANSWERED else r  # type: ignore[misc]
+            for r in batch.results
+        ]
+
+    async def _on_ack(self, msg: Msg) -> None:
+        _prefix, key, place = msg.subject.rsplit(".", 2)
+        batch = self._batches.get(key)
+        if batch is None or batch.results[int(place)] is not _UNANSWERED:
+            return  # late, after its batch timed out, or a repeat
+        batch.results[int(place)] = _ack_failure(msg)
+        batch.left -= 1
+        if not batch.left and not batch.done.done():
+            batch.done.set_result(None)
+
+
+def _ack_failure(msg: Msg) -> BaseException | None:
+    if msg.headers and msg.headers.get("Status") == "503":
+        return NoStreamResponseError()
+    if b'"error"' in msg.data:
+        try:
+            APIError.from_error(json.loads(msg.data)["error"])  # raises the error's own APIError subclass
+        except APIError as exc:
+            return exc
+    return None
 
 
 Handle = Callable[[Any], Awaitable[None]]

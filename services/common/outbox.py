@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -22,14 +22,16 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from proto.envelope import Event
 from services.common import heap
+from services.common.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes, str], Awaitable[None]]
+# Publishes (subject, payload, event id) messages in order; one result per message, None when acked.
+PublishAll = Callable[[Sequence[tuple[str, bytes, str]]], Awaitable[list[BaseException | None]]]
 RunDb = Callable[..., Awaitable[Any]]
 # Rows read and marked per round trip to the database.
 BATCH = 500
-# Publishes in flight at once, each awaiting its own ack.
+# Publishes in flight at once, their acks awaited together.
 PIPELINE = 64
 
 
@@ -63,7 +65,7 @@ def outbox_row(subject: str, event: Event) -> dict[str, Any]:
 def stage_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many events with one INSERT; like `stage`, they go out only if the session commits."""
     if rows:
-        session.execute(insert(OutboxEntry.__table__), rows)  # type: ignore[attr-defined]
+        _INSERT.run(session.connection(), rows)
 
 
 class OutboxRelay:
@@ -80,11 +82,11 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, engine: Engine, publish: Publish, interval_s: float = 1.0, *, run_db: RunDb | None = None
+        self, engine: Engine, publish_all: PublishAll, interval_s: float = 1.0, *, run_db: RunDb | None = None
     ) -> None:
         self._engine = engine
         self._run_db: RunDb = run_db or asyncio.to_thread
-        self._publish = publish
+        self._publish_all = publish_all
         self._interval = interval_s
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -142,12 +144,8 @@ class OutboxRelay:
                 # count as sent; any later ones that did go out are re-published and dropped by their id.
                 for start in range(0, len(rows), PIPELINE):
                     chunk = rows[start : start + PIPELINE]
-                    results = await asyncio.gather(
-                        *(
-                            self._publish(subject, payload.encode("utf-8"), event_id)
-                            for _seq, subject, payload, event_id in chunk
-                        ),
-                        return_exceptions=True,
+                    results = await self._publish_all(
+                        [(subject, payload.encode(), event_id) for _seq, subject, payload, event_id in chunk]
                     )
                     done = []
                     for (seq, *_rest), result in zip(chunk, results, strict=True):
@@ -183,14 +181,8 @@ class OutboxRelay:
             raise
 
     def _pending(self, limit: int, after: int) -> list[tuple[int, str, str, str]]:
-        table = OutboxEntry.__table__  # type: ignore[attr-defined]
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.seq, table.c.subject, table.c.payload, table.c.event_id)
-                .where(table.c.published_at.is_(None), table.c.seq > after)
-                .order_by(table.c.seq)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(_PENDING, {"after": after, "limit": limit}).all()
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
     def _mark_own(self, seqs: list[int]) -> None:
@@ -237,8 +229,18 @@ class OutboxRelay:
 def mark_published(conn: Connection, seqs: list[int]) -> None:
     """Mark outbox rows published, inside the caller's transaction."""
     if seqs:
-        conn.execute(_MARK, {"seqs": seqs, "at": datetime.now(UTC)})
+        _MARK.run(conn, {"seqs": seqs, "at": datetime.now(UTC)})
 
 
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
-_MARK = update(_OUTBOX).where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True))).values(published_at=bindparam("at"))
+# Built once: the relay reads often under load, and building a statement costs more than running it.
+_PENDING = (
+    select(_OUTBOX.c.seq, _OUTBOX.c.subject, _OUTBOX.c.payload, _OUTBOX.c.event_id)
+    .where(_OUTBOX.c.published_at.is_(None), _OUTBOX.c.seq > bindparam("after"))
+    .order_by(_OUTBOX.c.seq)
+    .limit(bindparam("limit"))
+)
+_INSERT = Prepared(insert(_OUTBOX))
+_MARK = Prepared(
+    update(_OUTBOX).where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True))).values(published_at=bindparam("at"))
+)

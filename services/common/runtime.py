@@ -61,7 +61,9 @@ class ServiceRuntime(Generic[SettingsT]):
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
         )
-        self.relay = OutboxRelay(self.engine, self.publishers.publish, settings.outbox_interval_s, run_db=self.run_db)
+        self.relay = OutboxRelay(
+            self.engine, self.publishers.publish_all, settings.outbox_interval_s, run_db=self.run_db
+        )
         self._background: list[Callable[[], Awaitable[None]]] = []
 
     async def run_db(self, work: Callable[..., T], /, *args: Any) -> T:
