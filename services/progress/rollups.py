@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.progress.models import ProgressTask, ProgressUnit, Rollup
 
@@ -68,13 +69,15 @@ def stage_rollup(session: Session, task: ProgressTask) -> None:
     add_delta(session.info.setdefault(_PENDING, {}), task)
 
 
-def _labels(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    unit_ids = [key for dim, key in keys if dim == "unit"]
-    names = {}
+def _labels(
+    session: Session, keys: list[tuple[str, str]], names: dict[str, str] | None = None
+) -> dict[tuple[str, str], str]:
+    unit_ids = [key for dim, key in keys if dim == "unit" and (names is None or key not in names)]
+    names = dict(names or {})
     if unit_ids:
-        names = {
-            u.unit_id: u.canonical or u.name
-            for u in session.exec(select(ProgressUnit).where(col(ProgressUnit.unit_id).in_(unit_ids))).all()
+        names |= {
+            unit_id: canonical or name
+            for unit_id, name, canonical in session.connection().execute(_Q_UNIT_NAMES, {"ids": unit_ids})
         }
     labels = {}
     for dim, key in keys:
@@ -91,21 +94,38 @@ def flush_rollups(session: Session) -> None:
     apply_rollups(session, session.info.pop(_PENDING, {}))
 
 
-def apply_rollups(session: Session, pending: Deltas) -> None:
-    """Apply queued deltas as atomic `+=` upserts, in key order."""
+def apply_rollups(session: Session, pending: Deltas, names: dict[str, str] | None = None) -> None:
+    """Apply queued deltas as atomic `+=` upserts, in key order.
+
+    `names` (unit id → name), when the caller has them, spare a lookup of the units' labels.
+    """
     changed = sorted(k for k, d in pending.items() if any(d.values()))
     if not changed:
         return
-    labels = _labels(session, changed)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    labels = _labels(session, changed, names)
+    conn = session.connection()
+    # One statement, many parameter sets: the rows are still updated one by one in key order.
+    conn.execute(
+        _UPSERTS[conn.dialect.name],
+        [{"dimension": dim, "key": key, "label": labels[(dim, key)], **pending[(dim, key)]} for dim, key in changed],
+    )
+
+
+_UNITS = ProgressUnit.__table__  # type: ignore[attr-defined]
+_Q_UNIT_NAMES = select(_UNITS.c.unit_id, _UNITS.c.name, _UNITS.c.canonical).where(
+    _UNITS.c.unit_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _upsert(insert: Any) -> Any:
     table = Rollup.__table__  # type: ignore[attr-defined]
     stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["dimension", "key"],
         set_={"label": stmt.excluded.label, **{c: table.c[c] + stmt.excluded[c] for c in COUNTERS}},
     )
-    # One statement, many parameter sets: the rows are still updated one by one in key order.
-    session.execute(
-        stmt,
-        [{"dimension": dim, "key": key, "label": labels[(dim, key)], **pending[(dim, key)]} for dim, key in changed],
-    )
+
+
+# Built once per dialect: a report batch applies roll-ups every time, and building the statement
+# (and its cache key) cost more than running it.
+_UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
