@@ -32,6 +32,8 @@ class Sample(SQLModel, table=True):
 _T = Sample.__table__  # type: ignore[attr-defined]
 _SELECT = Prepared(select(_T).where(_T.c.sample_id.in_(bindparam("ids", expanding=True))).order_by(_T.c.sample_id))
 _INSERT = Prepared(insert(_T))
+_FIRST = Prepared(select(_T.c.sample_id).order_by(_T.c.sample_id).limit(bindparam("limit")))
+_PAGE = Prepared(select(_T.c.sample_id).order_by(_T.c.sample_id).limit(bindparam("limit")).offset(bindparam("offset")))
 _UPDATE = Prepared(update(_T).where(_T.c.sample_id == bindparam("k")).values(score=bindparam("score")))
 AT = datetime(2026, 11, 25, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -98,6 +100,13 @@ def test_many_rows_written_with_json_lists_and_scalar_defaults(engine: Engine) -
     assert [r["score"] for r in written] == [1.5, 9.0, -1.0, 3.25, 1.5]
     assert {r["count"] for r in written} == {7}  # the column's scalar default, as SQLAlchemy fills it
     assert {r["at"] for r in written} == {AT}
+
+
+def test_limits_and_offsets_are_bound(engine: Engine) -> None:
+    with engine.begin() as conn:
+        _INSERT.run(conn, [_row(f"p{n}") for n in range(5)])
+        assert _FIRST.rows(conn, {"limit": 2}) == [("p0",), ("p1",)]  # SQLite adds its own OFFSET 0
+        assert _PAGE.rows(conn, {"limit": 2, "offset": 3}) == [("p3",), ("p4",)]
 
 
 def test_a_failed_transaction_leaves_nothing(engine: Engine) -> None:

@@ -182,8 +182,7 @@ class OutboxRelay:
 
     def _pending(self, limit: int, after: int) -> list[tuple[int, str, str, str]]:
         with self._engine.connect() as conn:
-            rows = conn.execute(_PENDING, {"after": after, "limit": limit}).all()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+            return _PENDING.rows(conn, {"after": after, "limit": limit})  # type: ignore[return-value]
 
     def _mark_own(self, seqs: list[int]) -> None:
         with self.write_gate, self._engine.begin() as conn:
@@ -234,7 +233,7 @@ def mark_published(conn: Connection, seqs: list[int]) -> None:
 
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
 # Built once: the relay reads often under load, and building a statement costs more than running it.
-_PENDING = (
+_PENDING = Prepared(
     select(_OUTBOX.c.seq, _OUTBOX.c.subject, _OUTBOX.c.payload, _OUTBOX.c.event_id)
     .where(_OUTBOX.c.published_at.is_(None), _OUTBOX.c.seq > bindparam("after"))
     .order_by(_OUTBOX.c.seq)

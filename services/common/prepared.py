@@ -127,6 +127,8 @@ def _compile(statement: ClauseElement, dialect: Dialect, params: Mapping[str, An
     processors = []
     for name in names:
         mark = expanded.parameters[name]
+        if not isinstance(mark, _Mark):  # a value the statement holds itself (SQLite's OFFSET 0 beside a LIMIT)
+            mark = _Mark(None, None, mark)
         sources.append((mark.key, mark.index, mark.value))
         bind = compiled.binds[name] if name in compiled.binds else compiled.binds[mark.key]
         processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))

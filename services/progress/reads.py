@@ -1,6 +1,6 @@
 """What the status endpoints read: one task with its history, and the roll-ups.
 
-These are the hottest reads of the service (a dashboard polls them), so they run prebuilt Core
+These are the hottest reads of the service (a dashboard polls them), so they run `Prepared`
 statements and build plain dicts: the ORM's identity map and per-row objects cost more CPU than
 the indexed lookups themselves. The caller lends a connection only for the reads' duration, so
 a wall of dashboards polling at once never holds more pooled connections than there are threads.
@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from services.common.errors import ApiError
+from services.common.prepared import Prepared
 from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
 from services.progress.reports import task_not_found
 from services.progress.rollups import DIMENSIONS
@@ -32,20 +33,26 @@ _ROLLUPS = Rollup.__table__  # type: ignore[attr-defined]
 _REPORT_FIELDS = {"idempotency_key", "request_hash", "answer"}
 _TASK_ID = bindparam("task_id")
 
-_Q_TASK = select(_TASKS).where(_TASKS.c.task_id == _TASK_ID)
-_Q_UNSIGNED = select(_RECEIPTS.c.unit_id).where(_RECEIPTS.c.task_id == _TASK_ID, _RECEIPTS.c.acknowledged_at.is_(None))
-_Q_LATEST = select(
-    _LATEST.c.unit_id, _LATEST.c.report_id, _LATEST.c.completion, _LATEST.c.period, _LATEST.c.received_at
-).where(_LATEST.c.task_id == _TASK_ID)
-_Q_REPORTS = (
+_Q_TASK = Prepared(select(_TASKS).where(_TASKS.c.task_id == _TASK_ID))
+_Q_UNSIGNED = Prepared(
+    select(_RECEIPTS.c.unit_id).where(_RECEIPTS.c.task_id == _TASK_ID, _RECEIPTS.c.acknowledged_at.is_(None))
+)
+_Q_LATEST = Prepared(
+    select(_LATEST.c.unit_id, _LATEST.c.report_id, _LATEST.c.completion, _LATEST.c.period, _LATEST.c.received_at).where(
+        _LATEST.c.task_id == _TASK_ID
+    )
+)
+_Q_REPORTS = Prepared(
     select(*(c for c in _REPORTS.columns if c.name not in _REPORT_FIELDS))
     .where(_REPORTS.c.task_id == _TASK_ID)
     .order_by(_REPORTS.c.received_at.desc(), _REPORTS.c.report_id)
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_Q_EXTENSIONS = select(_EXTENSIONS).where(_EXTENSIONS.c.task_id == _TASK_ID).order_by(_EXTENSIONS.c.requested_at)
-_Q_CLOSEOUTS = select(_CLOSEOUTS).where(_CLOSEOUTS.c.task_id == _TASK_ID).order_by(_CLOSEOUTS.c.requested_at)
+_Q_EXTENSIONS = Prepared(
+    select(_EXTENSIONS).where(_EXTENSIONS.c.task_id == _TASK_ID).order_by(_EXTENSIONS.c.requested_at)
+)
+_Q_CLOSEOUTS = Prepared(select(_CLOSEOUTS).where(_CLOSEOUTS.c.task_id == _TASK_ID).order_by(_CLOSEOUTS.c.requested_at))
 _ROLLUP_COUNTS = ("total", "blue", "yellow", "red", "closed", "overdue")
 _Q_ROLLUPS = (
     select(_ROLLUPS.c.key, _ROLLUPS.c.label, *(_ROLLUPS.c[c] for c in _ROLLUP_COUNTS), _ROLLUPS.c.completion_tenths)
@@ -54,26 +61,27 @@ _Q_ROLLUPS = (
 )
 
 
-def _rows(result: Any) -> list[dict[str, Any]]:
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: dates as ISO strings, as the history has always been answered."""
-    return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in result.mappings().all()]
+    return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
 
 
 def task_status(*, conn: Connection, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
-    task = conn.execute(_Q_TASK, {"task_id": task_id}).mappings().first()
+    found = _Q_TASK.mappings(conn, {"task_id": task_id})
+    task = found[0] if found else None
     if task is None or task["removed"]:
         raise task_not_found(task_id)
-    unsigned = conn.execute(_Q_UNSIGNED, {"task_id": task_id}).scalars().all()
+    unsigned = [unit_id for (unit_id,) in _Q_UNSIGNED.rows(conn, {"task_id": task_id})]
     last = task["last_report_at"]
     return TaskStatus.model_validate(
         {
             **{name: task[name] for name in TaskStatus.model_fields if name in task},
             "days_since_last_report": (today - last.date()).days if last else None,
             "unacknowledged": [u for u in unsigned if u in task["host_unit_ids"]],
-            "latest_by_unit": _rows(conn.execute(_Q_LATEST, {"task_id": task_id})),
-            "reports": _rows(conn.execute(_Q_REPORTS, {"task_id": task_id, "limit": limit, "offset": offset})),
-            "extensions": _rows(conn.execute(_Q_EXTENSIONS, {"task_id": task_id})),
-            "closeouts": _rows(conn.execute(_Q_CLOSEOUTS, {"task_id": task_id})),
+            "latest_by_unit": _rows(_Q_LATEST.mappings(conn, {"task_id": task_id})),
+            "reports": _rows(_Q_REPORTS.mappings(conn, {"task_id": task_id, "limit": limit, "offset": offset})),
+            "extensions": _rows(_Q_EXTENSIONS.mappings(conn, {"task_id": task_id})),
+            "closeouts": _rows(_Q_CLOSEOUTS.mappings(conn, {"task_id": task_id})),
         }
     )
 
