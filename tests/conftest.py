@@ -9,7 +9,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import Engine
 
+from services.common.db import make_engine
 from services.common.natsserver import NatsServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,3 +72,22 @@ def pg_databases(pg_admin_url: str) -> Iterator[dict[str, str]]:
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         for name in names.values():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database on each backend: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        yield engine
+        engine.dispose()
+        return
+    admin = request.getfixturevalue("pg_admin_url")
+    name = f"luoshi_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(f"postgresql+psycopg://{admin.split('://', 1)[1].rsplit('/', 1)[0]}/{name}")
+    yield engine
+    engine.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

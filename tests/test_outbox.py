@@ -127,3 +127,15 @@ async def test_stop_marks_what_no_writer_took(engine) -> None:  # type: ignore[n
     assert _unmarked(engine) == ["e1"]  # the interval has not passed and no writer came
     await relay.stop()
     assert _unmarked(engine) == []
+
+
+async def test_a_burst_of_marks_larger_than_any_statement_allows_is_marked(sql_engine) -> None:  # type: ignore[no-untyped-def]
+    """A clock tick can leave 100,000 marks; PostgreSQL takes at most 65,535 binds in one statement."""
+    create_tables(sql_engine, [OutboxEntry])
+    table = OutboxEntry.__table__  # type: ignore[attr-defined]
+    with sql_engine.begin() as conn:
+        conn.execute(table.insert(), [{"event_id": f"b{n}", "subject": "t.s", "payload": "{}"} for n in range(70_000)])
+    with sql_engine.begin() as conn:
+        seqs = list(conn.execute(select(table.c.seq)).scalars())
+        mark_published(conn, seqs)
+    assert _unmarked(sql_engine) == []

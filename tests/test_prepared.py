@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import JSON, Field, SQLModel
 
-from services.common.db import create_tables, make_engine
+from services.common.db import create_tables
 from services.common.prepared import Prepared
 
 
@@ -43,23 +40,10 @@ def _rows(engine: Engine) -> list[dict[str, object]]:
         return [dict(r) for r in conn.execute(select(_T).order_by(_T.c.sample_id)).mappings()]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'prepared.db'}")
-    else:
-        admin = request.getfixturevalue("pg_admin_url")
-        name = f"luoshi_test_prepared_{tmp_path.name[-8:].replace('-', '_')}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        engine = make_engine(f"postgresql+psycopg://{admin.split('://', 1)[1].rsplit('/', 1)[0]}/{name}")
-    create_tables(engine, [Sample])
-    yield engine
-    engine.dispose()
-    if request.param == "postgresql":
-        with psycopg.connect(request.getfixturevalue("pg_admin_url"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def engine(sql_engine: Engine) -> Engine:
+    create_tables(sql_engine, [Sample])
+    return sql_engine
 
 
 def _row(sample_id: str, **values: object) -> dict[str, object]:

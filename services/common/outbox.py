@@ -226,9 +226,14 @@ class OutboxRelay:
 
 
 def mark_published(conn: Connection, seqs: list[int]) -> None:
-    """Mark outbox rows published, inside the caller's transaction."""
-    if seqs:
-        _MARK.run(conn, {"seqs": seqs, "at": datetime.now(UTC)})
+    """Mark outbox rows published, inside the caller's transaction.
+
+    In slices of `BATCH`: after a burst (a clock tick's status changes) the relay may hold a hundred
+    thousand marks, and one statement with that many binds would exceed SQLite's limit.
+    """
+    at = datetime.now(UTC)
+    for start in range(0, len(seqs), BATCH):
+        _MARK.run(conn, {"seqs": seqs[start : start + BATCH], "at": at})
 
 
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+_MAX_CACHED_BINDS = 1024
 
 
 def _bucket(length: int) -> int:
@@ -103,7 +104,9 @@ class Prepared:
         shape = (dialect.name, *((k, _bucket(len(v)) if k in expanding else -1) for k, v in params.items()))
         plan = self._plans.get(shape)
         if plan is None:
-            plan = self._plans[shape] = _compile(self._statement, dialect, params, expanding)
+            plan = _compile(self._statement, dialect, params, expanding)
+            if len(plan.sources) <= _MAX_CACHED_BINDS:  # a one-off giant list is not worth keeping
+                self._plans[shape] = plan
         return plan
 
 
