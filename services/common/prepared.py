@@ -55,7 +55,8 @@ class Prepared:
         self._statement = statement
         self._plans: dict[tuple[Any, ...], _Plan] = {}
         # The lists expanded for `IN`; any other list (a JSON value) is bound as it is.
-        self._expanding = frozenset(b.key for b in statement.compile().binds.values() if b.expanding)
+        self._expanding = tuple(sorted({b.key for b in statement.compile().binds.values() if b.expanding}))
+        self._keys = [c.key for c in getattr(statement, "selected_columns", ())]
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT; its rows with every column's type processing applied."""
@@ -79,7 +80,7 @@ class Prepared:
 
     def mappings(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT; its rows as dicts keyed by column name."""
-        keys = [c.key for c in self._statement.selected_columns]  # type: ignore[attr-defined]
+        keys = self._keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(conn, params)]
 
     def run(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
@@ -101,7 +102,7 @@ class Prepared:
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         # One plan per dialect, set of keys and length of each expanded list.
         expanding = self._expanding
-        shape = (dialect.name, *((k, _bucket(len(v)) if k in expanding else -1) for k, v in params.items()))
+        shape = (dialect.name, tuple(params), *(_bucket(len(params[k])) for k in expanding if k in params))
         plan = self._plans.get(shape)
         if plan is None:
             plan = _compile(self._statement, dialect, params, expanding)
@@ -110,7 +111,9 @@ class Prepared:
         return plan
 
 
-def _compile(statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any], expanding: frozenset[str]) -> _Plan:
+def _compile(
+    statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any], expanding: tuple[str, ...]
+) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=list(params))
     if compiled.update_prefetch:
         raise ValueError("a Prepared statement cannot fill onupdate values")
