@@ -229,7 +229,7 @@ def mark_published(conn: Connection, seqs: list[int]) -> None:
     """Mark outbox rows published, inside the caller's transaction.
 
     In slices of `BATCH`: after a burst (a clock tick's status changes) the relay may hold a hundred
-    thousand marks, and one statement with that many binds would exceed SQLite's limit.
+    thousand marks, and one statement with that many binds exceeds PostgreSQL's 65,535.
     """
     at = datetime.now(UTC)
     for start in range(0, len(seqs), BATCH):

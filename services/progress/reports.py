@@ -21,12 +21,13 @@ from services.common.outbox import outbox_row, stage_rows
 from services.common.prepared import Prepared
 from services.progress import periods
 from services.progress.flags import completion_from_quantities
-from services.progress.models import ProgressReport, ProgressTask, ProgressToken, ProgressUnit, UnitLatest
+from services.progress.models import ProgressReport, ProgressTask, ProgressToken, UnitLatest
 from services.progress.rollups import Deltas, add_delta, apply_rollups
 from services.progress.schemas import ReportAccepted, ReportIn
 from services.progress.staleness import similarity
 from services.progress.status import Rules, rejudge, status_event
 from services.progress.tokens import Principal, token_invalid
+from services.progress.units import unit_names
 
 
 def task_or_404(session: Session, task_id: str, *, lock: bool = False) -> ProgressTask:
@@ -157,7 +158,6 @@ Outcome = tuple[ReportAccepted, bool] | ApiError
 _REPORTS = ProgressReport.__table__  # type: ignore[attr-defined]
 _TASKS = ProgressTask.__table__  # type: ignore[attr-defined]
 _LATEST = UnitLatest.__table__  # type: ignore[attr-defined]
-_UNITS = ProgressUnit.__table__  # type: ignore[attr-defined]
 _TOKENS = ProgressToken.__table__  # type: ignore[attr-defined]
 # What recording a report can change on its task.
 _TASK_CHANGES = (
@@ -210,11 +210,6 @@ _Q_TASKS = Prepared(
     ).with_for_update()
 )
 _Q_LATEST = Prepared(select(_LATEST).where(_LATEST.c.task_id.in_(bindparam("ids", expanding=True))))
-_Q_UNITS = Prepared(
-    select(_UNITS.c.unit_id, _UNITS.c.name, _UNITS.c.canonical).where(
-        _UNITS.c.unit_id.in_(bindparam("ids", expanding=True))
-    )
-)
 _INSERT_REPORTS = Prepared(insert(_REPORTS))
 _INSERT_LATEST = Prepared(insert(_LATEST))
 _LATEST_COLUMNS = [c.name for c in _LATEST.columns]
@@ -276,7 +271,7 @@ def record_reports(
     unit_ids = {item.principal.unit_id for item in items if item.principal.unit_id}
     for task in tasks.values():
         unit_ids.update(task.host_unit_ids)
-    names = {uid: canonical or name for uid, name, canonical in _Q_UNITS.rows(conn, {"ids": sorted(unit_ids)})}
+    names = unit_names(conn, unit_ids)
 
     report_rows: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []

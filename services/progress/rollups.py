@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from services.progress.models import ProgressTask, ProgressUnit, Rollup
+from services.progress.models import ProgressTask, Rollup
+from services.progress.units import unit_names
 
 DIMENSIONS = ("unit", "leader", "chapter", "notice")
 COUNTERS = ("total", "blue", "yellow", "red", "closed", "overdue", "completion_tenths")
@@ -72,13 +72,10 @@ def stage_rollup(session: Session, task: ProgressTask) -> None:
 def _labels(
     session: Session, keys: list[tuple[str, str]], names: dict[str, str] | None = None
 ) -> dict[tuple[str, str], str]:
-    unit_ids = [key for dim, key in keys if dim == "unit" and (names is None or key not in names)]
-    names = dict(names or {})
-    if unit_ids:
-        names |= {
-            unit_id: canonical or name
-            for unit_id, name, canonical in session.connection().execute(_Q_UNIT_NAMES, {"ids": unit_ids})
-        }
+    unknown = [key for dim, key in keys if dim == "unit" and (names is None or key not in names)]
+    if unknown:
+        session.flush()  # as the ORM query this lookup replaced did: units this session added count
+    names = (names or {}) | unit_names(session.connection(), unknown)
     labels = {}
     for dim, key in keys:
         if dim == "unit":
@@ -109,12 +106,6 @@ def apply_rollups(session: Session, pending: Deltas, names: dict[str, str] | Non
         _UPSERTS[conn.dialect.name],
         [{"dimension": dim, "key": key, "label": labels[(dim, key)], **pending[(dim, key)]} for dim, key in changed],
     )
-
-
-_UNITS = ProgressUnit.__table__  # type: ignore[attr-defined]
-_Q_UNIT_NAMES = select(_UNITS.c.unit_id, _UNITS.c.name, _UNITS.c.canonical).where(
-    _UNITS.c.unit_id.in_(bindparam("ids", expanding=True))
-)
 
 
 def _upsert(insert: Any) -> Any:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from proto.clock import ClockTicked
 from proto.progress import StatusChanged
@@ -17,9 +17,10 @@ from services.common.inbox import remember, seen
 from services.common.outbox import outbox_row, stage, stage_rows
 from services.progress import periods
 from services.progress.flags import Thresholds, Verdict, judge
-from services.progress.models import ProgressTask, ProgressUnit
+from services.progress.models import ProgressTask
 from services.progress.rollups import Deltas, add_delta, apply_rollups, flush_rollups, stage_rollup
 from services.progress.settings import ProgressSettings
+from services.progress.units import unit_names
 
 TICK_CONSUMER = "progress-clock-tick"
 TICK_CHUNK = 1000
@@ -122,20 +123,14 @@ def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: 
     stage_rollup(session, task)
     session.add(task)
     if moved and not task.removed:
-        names = unit_names(session, task.host_unit_ids)
+        session.flush()  # as the ORM query this lookup replaced did: units this session added count
+        names = unit_names(session.connection(), task.host_unit_ids)
         stage(
             session,
             subjects.status_changed,
             status_event(task=task, old=old, verdict=verdict, names=names, cause=cause),
         )
     return moved
-
-
-def unit_names(session: Session, unit_ids: list[str]) -> dict[str, str]:
-    if not unit_ids:
-        return {}
-    rows = session.exec(select(ProgressUnit).where(col(ProgressUnit.unit_id).in_(unit_ids))).all()
-    return {u.unit_id: u.canonical or u.name for u in rows}
 
 
 def commit(session: Session) -> None:
@@ -211,7 +206,7 @@ def apply_clock_tick(*, session: Session, subjects: Subjects, event: ClockTicked
         if changed:
             session.execute(write, changed)
         if events:
-            names = unit_names(session, sorted({uid for task, _o, _v in events for uid in task.host_unit_ids}))
+            names = unit_names(session.connection(), (uid for task, _o, _v in events for uid in task.host_unit_ids))
             stage_rows(
                 session,
                 [

@@ -341,6 +341,15 @@ def _recomputed(session: Session) -> dict[tuple[str, str], tuple[int, ...]]:
     return {k: tuple(v) for k, v in expected.items()}
 
 
+def test_a_new_units_first_rollup_row_and_status_event_carry_its_name(session: Session) -> None:
+    upsert(session, number=1, hosts=("新设局",), cos=(), today=date(2026, 12, 20))  # far behind: red at once
+    by_unit = {r.key: r.label for r in rollups(conn=session.connection(), by="unit").data}
+    assert by_unit == {unit_token("新设局"): "新设局"}
+    payloads = [json.loads(r.payload) for r in session.exec(select(OutboxEntry)).all()]
+    changed = [p for p in payloads if "new_flag" in p]
+    assert changed and all(p["host_units"] == ["新设局"] for p in changed)
+
+
 def test_rollups_are_incremental_and_match_a_recomputation(session: Session) -> None:
     upsert(session, number=1, hosts=("甲局",), leaders=("王明",), chapter="二")
     upsert(session, number=2, hosts=("甲局", "丙局"), leaders=("李红",), chapter="二")
