@@ -27,16 +27,9 @@ def settle() -> None:
     about 100 ms with the loop stopped, once a second or more under load, which alone put the
     report route's p99 above 100 ms at 1,000 reports/s. Frozen objects are never scanned (nor
     freed, which they never would be anyway). Call once, after the app is built, before serving.
-    It also sets the collector's thresholds, for the whole process.
     """
     gc.collect()
     gc.freeze()
-    # Under load every young collection promotes the objects of the requests in flight, so Python's
-    # full collections came twice a second, 6-12 ms each with the loop stopped; with young
-    # collections a tenth as often and full ones ten times rarer, the collector took a third of
-    # the CPU it did at 1,000 reports/s (274 against 824 ms over a 15-second run). Reference
-    # counting still frees everything acyclic at once.
-    gc.set_threshold(7000, 10, 100)
     if _LIBC is not None:
         # Fixed thresholds: glibc otherwise raises them after the first large free (up to 32 MB
         # mmap / 64 MB trim) and then keeps every freed block of a burst. -1 is M_TRIM_THRESHOLD,
