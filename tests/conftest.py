@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -59,19 +60,28 @@ def pg_admin_url() -> str:
     return PG_ADMIN_URL
 
 
+@contextmanager
+def _fresh_pg_databases(admin_url: str, names: list[str]) -> Iterator[list[str]]:
+    """Create these PostgreSQL databases; yield their SQLAlchemy URLs; drop them afterwards."""
+    base = admin_url.rsplit("/", 1)[0]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield [f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}" for name in names]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def pg_databases(pg_admin_url: str) -> Iterator[dict[str, str]]:
     """One fresh PostgreSQL database per service (database-per-service), dropped afterwards."""
     suffix = uuid.uuid4().hex[:8]
-    names = {svc: f"luoshi_test_{svc}_{suffix}" for svc in ("ingest", "registry", "progress", "notify")}
-    base = pg_admin_url.rsplit("/", 1)[0]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names.values():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    yield {svc: f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}" for svc, name in names.items()}
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        for name in names.values():
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    services = ("ingest", "registry", "progress", "notify")
+    with _fresh_pg_databases(pg_admin_url, [f"luoshi_test_{svc}_{suffix}" for svc in services]) as urls:
+        yield dict(zip(services, urls, strict=True))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -83,11 +93,7 @@ def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         engine.dispose()
         return
     admin = request.getfixturevalue("pg_admin_url")
-    name = f"luoshi_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(f"postgresql+psycopg://{admin.split('://', 1)[1].rsplit('/', 1)[0]}/{name}")
-    yield engine
-    engine.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _fresh_pg_databases(admin, [f"luoshi_test_{uuid.uuid4().hex[:12]}"]) as [url]:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()

@@ -3,11 +3,10 @@
 A report batch runs about ten statements. Through `Connection.execute` each costs ~30-40 µs of
 Python before the database sees it (cache-key lookup, re-rendering every expanding `IN`, an
 execution context, a result object), against ~6 µs for the DBAPI call itself; at moderate load,
-when batches hold a few reports, that was a third of the writer's CPU (one report per batch:
-729 → 463 µs to record it, measured here). A `Prepared`
-statement keeps SQLAlchemy for what it is good at (the SQL of each dialect, its bind and result
-type processing, decided once per plan) and skips the rest. It runs on the caller's connection,
-inside the caller's transaction.
+when batches hold a few reports, that was about half the writer's CPU (one report per batch:
+729 → 378 µs to record it, measured here). A `Prepared` statement keeps SQLAlchemy for what it
+is good at (the SQL of each dialect, its bind and result type processing, decided once per plan)
+and skips the rest. It runs on the caller's connection, inside the caller's transaction.
 
 What it refuses rather than gets subtly wrong: a statement whose missing columns need a computed
 (non-scalar) default. Nothing here is used where SQLAlchemy's events or ORM objects matter.
