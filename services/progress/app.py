@@ -38,7 +38,7 @@ def create_app(settings: ProgressSettings | None = None, clock: Clock | None = N
     gate = WriteGate(settings.resolved_database_url())
     runtime = create_runtime(settings, clock, rules=rules, gate=gate)
     app = create_service_app(runtime, title="Luoshi progress", description="进度填报与状态 / progress and status")
-    writer = ReportWriter(runtime, rules=rules, gate=gate)
+    writer = ReportWriter(runtime, rules=rules, gate=gate, wait_s=settings.group_commit_wait_ms / 1000)
     runtime.add_background(writer.run)
     app.state.rules = rules
     app.state.write_gate = gate

@@ -33,6 +33,13 @@ class ProgressSettings(ServiceSettings):
         description="Character-bigram similarity to the previous period's narrative that marks a report stale.",
     )
     public_reads: bool = Field(default=True, description="Status, roll-ups and the ledger can be read without a token.")
+    group_commit_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=50,
+        description="How long the report writer waits for more reports before a commit, when they arrive faster "
+        "than one per wait (0: never waits).",
+    )
 
 
 @lru_cache
