@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from proto.envelope import Event
 from services.common.db import create_tables, make_engine
-from services.common.outbox import OutboxEntry, OutboxRelay, mark_published, stage
+from services.common.outbox import BATCH, OutboxEntry, OutboxRelay, mark_published, stage
 from tests.helpers import eventually
 
 
@@ -139,3 +140,53 @@ async def test_a_burst_of_marks_larger_than_any_statement_allows_is_marked(sql_e
         seqs = list(conn.execute(select(table.c.seq)).scalars())
         mark_published(conn, seqs)
     assert _unmarked(sql_engine) == []
+
+
+def _events(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    table = OutboxEntry.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return list(conn.execute(select(table.c.event_id).order_by(table.c.seq)).scalars())
+
+
+def _published_on(engine, when: datetime, *ids: str) -> None:  # type: ignore[no-untyped-def]
+    table = OutboxEntry.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(update(table).where(table.c.event_id.in_(ids)).values(published_at=when, created_at=when))
+
+
+async def test_published_rows_past_their_keeping_time_are_deleted_and_unpublished_ones_never(sql_engine) -> None:  # type: ignore[no-untyped-def]
+    create_tables(sql_engine, [OutboxEntry])
+    now = datetime.now(UTC)
+    _stage(sql_engine, "old1", "old2", "recent", "stuck")
+    _published_on(sql_engine, now - timedelta(days=30), "old1", "old2")
+    _published_on(sql_engine, now - timedelta(days=1), "recent")
+    table = OutboxEntry.__table__  # type: ignore[attr-defined]
+    with sql_engine.begin() as conn:  # never published, however old: it must still go out
+        conn.execute(update(table).where(table.c.event_id == "stuck").values(created_at=now - timedelta(days=90)))
+
+    relay = OutboxRelay(sql_engine, Recorder(), interval_s=60, keep_days=7)
+    assert relay.prune(now - timedelta(days=7)) == 2
+    assert _events(sql_engine) == ["recent", "stuck"]
+    assert _unmarked(sql_engine) == ["stuck"]
+
+
+async def test_pruning_goes_slice_by_slice_through_a_large_backlog(sql_engine) -> None:  # type: ignore[no-untyped-def]
+    create_tables(sql_engine, [OutboxEntry])
+    table = OutboxEntry.__table__  # type: ignore[attr-defined]
+    old = datetime.now(UTC) - timedelta(days=30)
+    rows = [{"event_id": f"b{n}", "subject": "t.s", "payload": "{}", "published_at": old} for n in range(2 * BATCH + 7)]
+    with sql_engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    _stage(sql_engine, "kept")
+    assert OutboxRelay(sql_engine, Recorder(), keep_days=7).prune(datetime.now(UTC) - timedelta(days=7)) == len(rows)
+    assert _events(sql_engine) == ["kept"]
+
+
+async def test_the_relay_prunes_on_its_own_unless_told_to_keep_everything(engine) -> None:  # type: ignore[no-untyped-def]
+    _stage(engine, "old")
+    _published_on(engine, datetime.now(UTC) - timedelta(days=30), "old")
+
+    await OutboxRelay(engine, Recorder(), keep_days=0).prune_due()
+    assert _events(engine) == ["old"]
+    await OutboxRelay(engine, Recorder(), keep_days=7).prune_due()
+    assert _events(engine) == []

@@ -2,6 +2,11 @@
 
 A crash between commit and publish loses nothing: the relay publishes every pending row at
 start and on an interval. JetStream drops a re-published row by its `Nats-Msg-Id`.
+
+Published rows are kept `keep_days` (7 by default, `OUTBOX_KEEP_DAYS`) for inspection and then
+deleted, checked hourly: a year of reports would otherwise leave millions of rows that nothing
+reads. The records themselves (reports, tasks, their history) live in the service's own tables;
+an unpublished row is never deleted, however old.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -33,6 +38,8 @@ RunDb = Callable[..., Awaitable[Any]]
 BATCH = 500
 # Publishes in flight at once, their acks awaited together.
 PIPELINE = 64
+# How often published rows past their keeping time are deleted.
+PRUNE_EVERY_S = 3600.0
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -82,9 +89,17 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, engine: Engine, publish_all: PublishAll, interval_s: float = 1.0, *, run_db: RunDb | None = None
+        self,
+        engine: Engine,
+        publish_all: PublishAll,
+        interval_s: float = 1.0,
+        *,
+        run_db: RunDb | None = None,
+        keep_days: float = 7.0,
     ) -> None:
         self._engine = engine
+        self._keep = timedelta(days=keep_days) if keep_days > 0 else None
+        self._next_prune = 0.0
         self._run_db: RunDb = run_db or asyncio.to_thread
         self._publish_all = publish_all
         self._interval = interval_s
@@ -188,12 +203,34 @@ class OutboxRelay:
         with self.write_gate, self._engine.begin() as conn:
             mark_published(conn, seqs)
 
+    async def prune_due(self) -> None:
+        """Delete what was published more than `keep_days` ago, at most once per `PRUNE_EVERY_S`."""
+        if self._keep is None or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        before = datetime.now(UTC) - self._keep
+        # A thread even on SQLite: each slice waits for the write gate like the marks do.
+        deleted = await asyncio.to_thread(self.prune, before)
+        if deleted:
+            log.info("outbox: deleted %d events published before %s", deleted, before.isoformat())
+
+    def prune(self, before: datetime) -> int:
+        """Delete rows published before `before`, `BATCH` per transaction so writers go in between."""
+        deleted = 0
+        while True:
+            with self.write_gate, self._engine.begin() as conn:
+                count = conn.execute(_PRUNE, {"before": before, "limit": BATCH}).rowcount
+            deleted += count
+            if count < BATCH:
+                return deleted
+
     async def _run(self) -> None:
         while not self._stopping:
             try:
                 if await self.flush() >= BATCH:
                     heap.release()  # a burst (a clock tick's status changes) leaves the C heap swollen
                 await self.mark_due()
+                await self.prune_due()
             except Exception:
                 log.warning("outbox relay could not publish; will retry", exc_info=True)
             # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
@@ -245,6 +282,15 @@ _PENDING = Prepared(
     .limit(bindparam("limit"))
 )
 _INSERT = Prepared(insert(_OUTBOX))
+# By primary key from a limited subquery: neither PostgreSQL nor a default SQLite build has DELETE … LIMIT.
+_PRUNE = delete(_OUTBOX).where(
+    _OUTBOX.c.seq.in_(
+        select(_OUTBOX.c.seq)
+        .where(_OUTBOX.c.published_at < bindparam("before"))
+        .order_by(_OUTBOX.c.published_at)
+        .limit(bindparam("limit"))
+    )
+)
 _MARK = Prepared(
     update(_OUTBOX).where(_OUTBOX.c.seq.in_(bindparam("seqs", expanding=True))).values(published_at=bindparam("at"))
 )

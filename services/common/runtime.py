@@ -62,7 +62,11 @@ class ServiceRuntime(Generic[SettingsT]):
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
         )
         self.relay = OutboxRelay(
-            self.engine, self.publishers.publish_all, settings.outbox_interval_s, run_db=self.run_db
+            self.engine,
+            self.publishers.publish_all,
+            settings.outbox_interval_s,
+            run_db=self.run_db,
+            keep_days=settings.outbox_keep_days,
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
 
