@@ -8,6 +8,7 @@ from proto.notice import NoticeParsed, ParsedNotice
 from proto.progress import ProgressReported, StatusChanged
 from proto.subjects import Subjects
 from proto.task import TaskUpserted
+from proto.token import TokenChanged
 
 __all__ = [
     "BulletinPublished",
@@ -20,4 +21,5 @@ __all__ = [
     "StatusChanged",
     "Subjects",
     "TaskUpserted",
+    "TokenChanged",
 ]

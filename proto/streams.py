@@ -19,6 +19,8 @@ class StreamDef:
     subjects: tuple[str, ...]
     description: str
     duplicate_window: float = DUPLICATE_WINDOW_S
+    # -1: no limit. 1 makes the stream a compacted log holding the current state of each subject.
+    max_msgs_per_subject: int = -1
 
 
 def stream_defs(subjects: Subjects) -> list[StreamDef]:
@@ -31,6 +33,7 @@ def stream_defs(subjects: Subjects) -> list[StreamDef]:
         StreamDef(f"{prefix}_ESCALATION", (f"{root}.escalation.>",), "Escalations to supervisors"),
         StreamDef(f"{prefix}_CLOCK", (f"{root}.clock.>",), "Clock ticks"),
         StreamDef(f"{prefix}_BULLETIN", (f"{root}.bulletin.>",), "Published bulletins"),
+        StreamDef(f"{prefix}_TOKEN", (f"{root}.token.>",), "API tokens issued and revoked", max_msgs_per_subject=1),
         StreamDef(f"{prefix}_DLQ", (f"{root}.dlq.>",), "Dead letters"),
     ]
 

@@ -9,6 +9,7 @@ The tree (root ``luoshi`` by default; tests use their own root so they never col
     luoshi.escalation.raised.<level>.<unit>  notify → supervisors (level: reminder|yellow|red…)
     luoshi.clock.tick                        the clock → notify
     luoshi.bulletin.published                notify → subscribers
+    luoshi.token.changed.<token_id>          progress → every service (token issued or revoked)
     luoshi.dlq.<consumer>                    events a consumer gave up on, kept for inspection
 """
 
@@ -63,6 +64,13 @@ class Subjects:
     @property
     def bulletin_published(self) -> str:
         return f"{self.root}.bulletin.published"
+
+    def token_changed(self, token_id: str) -> str:
+        return f"{self.root}.token.changed.{token_id}"
+
+    @property
+    def token_changed_all(self) -> str:
+        return f"{self.root}.token.changed.>"
 
     def dead_letter(self, consumer: str) -> str:
         return f"{self.root}.dlq.{consumer}"
