@@ -7,9 +7,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
+from services.common.access import PUBLIC, seal_router
 from services.common.clock import Clock
 from services.ingest.app import create_app as create_ingest
 from services.ingest.settings import IngestSettings
@@ -73,14 +74,15 @@ def create_gateway(
     gateway = FastAPI(title="Luoshi", lifespan=lifespan, docs_url=None, redoc_url=None)
     gateway.state.apps = apps
 
-    @gateway.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @gateway.get("/", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(PUBLIC)])
     def console() -> str:
         return _CONSOLE
 
-    @gateway.get("/healthz", include_in_schema=False)
+    @gateway.get("/healthz", include_in_schema=False, dependencies=[Depends(PUBLIC)])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     for name, sub in apps.items():
         gateway.mount(f"/api/{name}", sub)
+    seal_router(gateway.router)
     return gateway

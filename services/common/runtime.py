@@ -10,17 +10,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from proto.envelope import Event
 from proto.subjects import Subjects
+from proto.token import TokenChanged
+from services.common.access import PUBLIC, seal_router
+from services.common.audit import AuditRecord, audit_router
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
+from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
 from services.common.messaging import Handle, Publishers, create_broker, durable_consumer, ensure_streams
 from services.common.outbox import OutboxEntry, OutboxRelay
@@ -55,7 +59,7 @@ class ServiceRuntime(Generic[SettingsT]):
         self.clock: Clock = clock or SystemClock()
         self.subjects = Subjects(settings.subject_root)
         self.engine: Engine = make_engine(settings.resolved_database_url())
-        self.tables = [InboxEntry, OutboxEntry, *tables]
+        self.tables = [InboxEntry, OutboxEntry, AuthToken, AuditRecord, *tables]
         self.broker = create_broker(settings.nats_url, self.name)
         self.publishers = Publishers(self.broker, self.subjects)
         self._dlq = self.publishers.declare(
@@ -69,6 +73,22 @@ class ServiceRuntime(Generic[SettingsT]):
             keep_days=settings.outbox_keep_days,
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
+        self.tokens = TokenCache(self.engine)
+        self.consume(
+            self.subjects.token_changed_all,
+            consumer=f"{self.name}-token-changed",
+            model=TokenChanged,
+            handle=self._on_token_changed,
+            description="Keeps this service's copy of the API tokens, so callers are checked locally.",
+        )
+
+    async def _on_token_changed(self, event: TokenChanged) -> None:
+        def apply() -> bool:
+            with Session(self.engine) as session:
+                return apply_token_event(session=session, event=event)
+
+        if await self.run_db(apply):
+            self.tokens.forget(event.token_id)
 
     async def run_db(self, work: Callable[..., T], /, *args: Any) -> T:
         """Run blocking database work: on the event loop for SQLite, in a worker thread otherwise.
@@ -145,7 +165,7 @@ class ServiceRuntime(Generic[SettingsT]):
             log.info("%s stopped (relay %.2fs, broker %.2fs)", self.name, relay_s, time.monotonic() - started - relay_s)
 
     def health_router(self) -> APIRouter:
-        router = APIRouter(tags=["health"])
+        router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
 
         @router.get("/healthz", summary="Process is up")
         async def healthz() -> dict[str, str]:
@@ -161,9 +181,16 @@ class ServiceRuntime(Generic[SettingsT]):
         return router
 
 
-def create_service_app(runtime: ServiceRuntime[Any], *, title: str, description: str) -> FastAPI:
+def create_service_app(
+    runtime: ServiceRuntime[Any], *, title: str, description: str, routers: Sequence[APIRouter]
+) -> FastAPI:
+    """A service's app: its routers, health and audit routes, and every undeclared route refused."""
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
-    app.include_router(runtime.health_router())
+    app.state.routers = [runtime.health_router(), *routers, audit_router()]
+    for router in app.state.routers:
+        for route in seal_router(router):
+            log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
+        app.include_router(router)
     install_error_handlers(app)
     return app
