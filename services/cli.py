@@ -9,6 +9,7 @@ import logging
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,6 +19,9 @@ from services.common import heap
 from services.common.natsserver import NatsServer, port_is_free
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
 app.add_typer(progress_cli.app, name="token")
@@ -87,11 +91,16 @@ async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example
             return
         await asyncio.sleep(0.05)
     base = f"http://{host}:{port}"
-    office = progress_cli.office_token_for_up(gateway.state.apps["progress"], data)
+    office, office_is_new = progress_cli.office_token_for_up(gateway.state.apps["progress"], data)
     if example:
         payload = resources.files("services.ingest").joinpath("examples", EXAMPLE_NOTICE).read_bytes()
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            answer = await client.post("/api/ingest/notices", files={"file": (EXAMPLE_NOTICE, payload, "text/plain")})
+            await _until_token_known(client, office)
+            answer = await client.post(
+                "/api/ingest/notices",
+                files={"file": (EXAMPLE_NOTICE, payload, "text/plain")},
+                headers={"Authorization": f"Bearer {office}"},
+            )
         if answer.status_code == 202:
             body = answer.json()
             console.print(f"[green]✓[/green] 示例通知 {body['doc_no']}：{body['task_count']} 项任务")
@@ -107,9 +116,23 @@ async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example
     table.add_row("督办 / escalations", f"{base}/api/notify/escalations")
     table.add_row("NATS", nats_url)
     console.print(table)
-    console.print(f"督查室令牌 / office token（{data / progress_cli.OFFICE_TOKEN_FILE}）：{office}", soft_wrap=True)
+    token_file = data / progress_cli.OFFICE_TOKEN_FILE
+    if office_is_new:
+        console.print(f"督查室令牌 / office token（已存入 / saved in {token_file}）：{office}", soft_wrap=True)
+    else:
+        console.print(f"督查室令牌见 / office token in {token_file}", soft_wrap=True)
     console.print("按 Ctrl-C 停止 / press Ctrl-C to stop")
     await serving
+
+
+async def _until_token_known(client: httpx.AsyncClient, token: str, timeout: float = 10.0) -> None:
+    """Wait until ingest has the office token: it learns tokens from progress's `token.changed`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        answer = await client.get("/api/ingest/notices?limit=1", headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code != 401:
+            return
+        await asyncio.sleep(0.1)
 
 
 @app.command()

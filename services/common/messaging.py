@@ -56,6 +56,7 @@ def _stream_config(stream: StreamDef) -> StreamConfig:
         description=stream.description,
         storage=StorageType.FILE,
         duplicate_window=stream.duplicate_window,
+        max_msgs_per_subject=stream.max_msgs_per_subject,
     )
 
 

@@ -20,6 +20,6 @@ def create_runtime(settings: IngestSettings | None = None, clock: Clock | None =
 
 def create_app(settings: IngestSettings | None = None, clock: Clock | None = None) -> FastAPI:
     runtime = create_runtime(settings, clock)
-    app = create_service_app(runtime, title="Luoshi ingest", description="上传并解析通知 / upload and parse notices")
-    app.include_router(router)
-    return app
+    return create_service_app(
+        runtime, title="Luoshi ingest", description="上传并解析通知 / upload and parse notices", routers=[router]
+    )

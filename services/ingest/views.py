@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 
+from services.common.access import OFFICE_OR_SUPERVISOR, OfficeDep
+from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
 from services.ingest.models import NoticeAccepted, NoticeDetail, NoticeSummary, NoticeUpload
@@ -9,6 +11,8 @@ from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.service import accept_notice, list_notices
 
 router = APIRouter(tags=["notices"])
+# Uploads are the office's; the uploaded files and their parses are read by the office and supervisors.
+OVERSEER = Depends(OFFICE_OR_SUPERVISOR)
 
 # Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad".
 _UNSUPPORTED = {"unsupported_type"}
@@ -16,7 +20,10 @@ _UNSUPPORTED = {"unsupported_type"}
 
 @router.post("/notices", status_code=status.HTTP_202_ACCEPTED, response_model=NoticeAccepted)
 def upload_notice(
-    runtime: RuntimeDep, session: SessionDep, file: UploadFile = File(description="txt, md, docx or pdf")
+    runtime: RuntimeDep,
+    session: SessionDep,
+    office: OfficeDep,
+    file: UploadFile = File(description="txt, md, docx or pdf"),
 ) -> NoticeAccepted:
     # A sync route: FastAPI runs it in a worker thread, so parsing a large PDF never blocks the loop.
     limit = runtime.settings.max_upload_bytes
@@ -28,6 +35,14 @@ def upload_notice(
             f"文件超过 {limit // (1024 * 1024)} MB 上限",
             f"the file is larger than the {limit} byte limit",
         )
+    audit(
+        session,
+        principal=office,
+        action="notice.upload",
+        target=file.filename or "notice",
+        now=runtime.clock.now(),
+        request={"filename": file.filename, "bytes": len(data), "content_type": file.content_type},
+    )
     try:
         record, created = accept_notice(
             session=session,
@@ -52,7 +67,7 @@ def upload_notice(
     )
 
 
-@router.get("/notices", response_model=list[NoticeSummary])
+@router.get("/notices", response_model=list[NoticeSummary], dependencies=[OVERSEER])
 def get_notices(
     session: SessionDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
 ) -> list[NoticeSummary]:
@@ -62,7 +77,7 @@ def get_notices(
     ]
 
 
-@router.get("/notices/{notice_id}", response_model=NoticeDetail)
+@router.get("/notices/{notice_id}", response_model=NoticeDetail, dependencies=[OVERSEER])
 def get_notice(notice_id: str, session: SessionDep) -> NoticeDetail:
     record = session.get(NoticeUpload, notice_id)
     if record is None:

@@ -26,6 +26,4 @@ def create_runtime(settings: NotifySettings | None = None, clock: Clock | None =
 
 def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
     runtime = create_runtime(settings, clock)
-    app = create_service_app(runtime, title="Luoshi notify", description="催办督办 / escalations")
-    app.include_router(router)
-    return app
+    return create_service_app(runtime, title="Luoshi notify", description="催办督办 / escalations", routers=[router])

@@ -13,10 +13,11 @@ class Escalation(SQLModel, table=True):
     level: str = Field(index=True, max_length=20)
     task_id: str = Field(index=True, max_length=64)
     unit: str = Field(index=True, max_length=200)
+    unit_id: str = Field(default="", index=True, max_length=64)
     message: str
     raised_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     acknowledged_at: datetime | None = None
-    acknowledged_by: str | None = Field(default=None, max_length=100)
+    acknowledged_by: str | None = Field(default=None, max_length=300)
 
 
 class ClockState(SQLModel, table=True):
@@ -33,6 +34,7 @@ class EscalationPublic(BaseModel):
     level: str
     task_id: str
     unit: str
+    unit_id: str = ""
     message: str
     raised_at: datetime
     acknowledged_at: datetime | None
@@ -40,4 +42,6 @@ class EscalationPublic(BaseModel):
 
 
 class AckIn(BaseModel):
-    by: str = Field(min_length=1, max_length=100, description="Who acknowledges (a leader or office staff).")
+    by: str = Field(
+        default="", max_length=100, description="The person acknowledging, noted beside the token's holder (optional)."
+    )

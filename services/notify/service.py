@@ -29,7 +29,12 @@ def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> 
             continue
         session.add(
             Escalation(
-                escalation_id=eid, level=step.level, task_id=change.task_id, unit=step.unit, message=step.message
+                escalation_id=eid,
+                level=step.level,
+                task_id=change.task_id,
+                unit=step.unit,
+                unit_id=step.unit_id,
+                message=step.message,
             )
         )
         stage(
@@ -53,12 +58,17 @@ def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> 
     return raised
 
 
-def acknowledge(*, session: Session, escalation_id: str, by: str, now: datetime) -> Escalation:
+def require_escalation(*, session: Session, escalation_id: str) -> Escalation:
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise ApiError(
             404, "escalation_not_found", f"未找到督办事项 {escalation_id}", f"escalation {escalation_id} not found"
         )
+    return row
+
+
+def acknowledge(*, session: Session, escalation_id: str, by: str, now: datetime) -> Escalation:
+    row = require_escalation(session=session, escalation_id=escalation_id)
     if row.acknowledged_at is None:
         row.acknowledged_at = now
         row.acknowledged_by = by
@@ -68,9 +78,18 @@ def acknowledge(*, session: Session, escalation_id: str, by: str, now: datetime)
 
 
 def list_escalations(
-    *, session: Session, unit: str | None, level: str | None, open_only: bool, limit: int, offset: int
+    *,
+    session: Session,
+    unit: str | None,
+    level: str | None,
+    open_only: bool,
+    limit: int,
+    offset: int,
+    unit_id: str | None = None,
 ) -> list[Escalation]:
     stmt = select(Escalation)
+    if unit_id is not None:
+        stmt = stmt.where(Escalation.unit_id == unit_id)
     if unit:
         stmt = stmt.where(Escalation.unit == unit)
     if level:

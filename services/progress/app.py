@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from proto.progress import ProgressReported, StatusChanged
+from proto.token import TokenChanged
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
-from services.progress.auth import TokenCache
 from services.progress.gate import WriteGate
 from services.progress.handlers import register_handlers
 from services.progress.models import TABLES
@@ -26,6 +26,11 @@ def create_runtime(
     runtime = ServiceRuntime(settings, tables=TABLES, clock=clock)
     runtime.publishers.declare(runtime.subjects.progress_reported, ProgressReported, "A unit's report was recorded.")
     runtime.publishers.declare(runtime.subjects.status_changed, StatusChanged, "A task's flag changed.")
+    runtime.publishers.declare(
+        runtime.subjects.root + ".token.changed.{token_id}",
+        TokenChanged,
+        "An API token was issued or revoked; every service keeps its own copy.",
+    )
     gate = gate or WriteGate(settings.resolved_database_url())
     runtime.relay.write_gate = gate
     register_handlers(runtime, rules=rules or Rules.from_settings(settings), gate=gate)
@@ -37,12 +42,12 @@ def create_app(settings: ProgressSettings | None = None, clock: Clock | None = N
     rules = Rules.from_settings(settings)
     gate = WriteGate(settings.resolved_database_url())
     runtime = create_runtime(settings, clock, rules=rules, gate=gate)
-    app = create_service_app(runtime, title="Luoshi progress", description="进度填报与状态 / progress and status")
+    app = create_service_app(
+        runtime, title="Luoshi progress", description="进度填报与状态 / progress and status", routers=[router]
+    )
     writer = ReportWriter(runtime, rules=rules, gate=gate, wait_s=settings.group_commit_wait_ms / 1000)
     runtime.add_background(writer.run)
     app.state.rules = rules
     app.state.write_gate = gate
     app.state.report_writer = writer
-    app.state.token_cache = TokenCache(runtime.engine)
-    app.include_router(router)
     return app

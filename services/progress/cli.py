@@ -11,9 +11,12 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from proto.subjects import Subjects
 from services.common.clock import SystemClock
 from services.common.db import create_tables, make_engine
 from services.common.errors import ApiError
+from services.common.identity import AuthToken
+from services.common.outbox import OutboxEntry
 from services.progress.models import TABLES
 from services.progress.settings import ProgressSettings
 from services.progress.tokens import ROLES, issue_token, list_tokens, local_office_token, revoke_token
@@ -30,12 +33,20 @@ DATA = typer.Option(
 )
 
 
-def _engine(data: Path | None) -> Engine:
+def _settings(data: Path | None) -> ProgressSettings:
     # LUOSHI_PROGRESS_DATABASE_URL still wins, so the same command works against PostgreSQL.
-    settings = ProgressSettings(data_dir=data) if data is not None else ProgressSettings()
-    engine = make_engine(settings.resolved_database_url())
-    create_tables(engine, TABLES)
+    return ProgressSettings(data_dir=data) if data is not None else ProgressSettings()
+
+
+def _engine(data: Path | None) -> Engine:
+    engine = make_engine(_settings(data).resolved_database_url())
+    create_tables(engine, [AuthToken, OutboxEntry, *TABLES])
     return engine
+
+
+def _subjects(data: Path | None) -> Subjects:
+    # The token.changed event waits in the outbox until the progress service runs and sends it.
+    return Subjects(_settings(data).subject_root)
 
 
 def _fail(exc: ApiError) -> None:
@@ -47,7 +58,9 @@ def _fail(exc: ApiError) -> None:
 def issue(
     unit: str | None = typer.Option(None, "--unit", help="The unit's name or id (a unit token)."),
     role: str = typer.Option("unit", help=f"One of {', '.join(ROLES)}."),
+    post: str | None = typer.Option(None, "--post", help="The post a supervisor token is tied to (区长…)."),
     label: str = typer.Option("", help="Who holds the token."),
+    days: int | None = typer.Option(None, "--days", min=1, help="Days until the token expires (default: never)."),
     data: Path | None = DATA,
 ) -> None:
     """Issue a token and print it (only this once) on standard output."""
@@ -55,14 +68,21 @@ def issue(
     try:
         with Session(engine, expire_on_commit=False) as session:
             row, secret, found = issue_token(
-                session=session, role=role, unit=unit, label=label, now=SystemClock().now()
+                session=session,
+                subjects=_subjects(data),
+                role=role,
+                unit=unit,
+                post=post,
+                label=label,
+                valid_days=days,
+                now=SystemClock().now(),
             )
     except ApiError as exc:
         _fail(exc)
         return
     finally:
         engine.dispose()
-    who = f"{found.name}（{found.unit_id}）" if found else role
+    who = f"{found.name}（{found.unit_id}）" if found else (post or role)
     err.print(f"[green]✓[/green] 已签发令牌 {row.token_id} 给 {who}；请妥善保存，仅显示这一次 / shown only once")
     typer.echo(secret)
 
@@ -74,10 +94,24 @@ def list_(data: Path | None = DATA) -> None:
     with Session(engine, expire_on_commit=False) as session:
         rows = list_tokens(session=session)
     engine.dispose()
-    table = Table("令牌 / id", "角色 / role", "单位 / unit", "持有人 / label", "签发 / created", "吊销 / revoked")
+    table = Table(
+        "令牌 / id",
+        "角色 / role",
+        "单位或职务 / unit or post",
+        "持有人 / label",
+        "签发 / created",
+        "到期 / expires",
+        "吊销 / revoked",
+    )
     for r in rows:
         table.add_row(
-            r.token_id, r.role, r.unit_id or "", r.label, f"{r.created_at:%Y-%m-%d %H:%M}", f"{r.revoked_at or ''}"
+            r.token_id,
+            r.role,
+            r.unit_id or r.post_id or "",
+            r.label,
+            f"{r.created_at:%Y-%m-%d %H:%M}",
+            f"{r.expires_at:%Y-%m-%d}" if r.expires_at else "",
+            f"{r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "",
         )
     Console().print(table)
 
@@ -90,7 +124,7 @@ def revoke(
     engine = _engine(data)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            revoke_token(session=session, token_id=token_id, now=SystemClock().now())
+            revoke_token(session=session, subjects=_subjects(data), token_id=token_id, now=SystemClock().now())
     except ApiError as exc:
         _fail(exc)
     finally:
@@ -98,8 +132,12 @@ def revoke(
     err.print(f"[green]✓[/green] 已吊销 / revoked {token_id}")
 
 
-def office_token_for_up(progress: FastAPI, data: Path) -> str:
-    """The office token `luoshi up` prints: the same one at every start on one data folder."""
+def office_token_for_up(progress: FastAPI, data: Path) -> tuple[str, bool]:
+    """The office token of `luoshi up` (the same at every start on one data folder), and whether it is new."""
     runtime = progress.state.runtime
     with progress.state.write_gate, Session(runtime.engine) as session:
-        return local_office_token(session=session, path=data / OFFICE_TOKEN_FILE, now=runtime.clock.now())
+        found = local_office_token(
+            session=session, subjects=runtime.subjects, path=data / OFFICE_TOKEN_FILE, now=runtime.clock.now()
+        )
+    runtime.relay.kick()
+    return found

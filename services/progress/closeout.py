@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from proto.subjects import Subjects
 from services.common.errors import ApiError
+from services.common.identity import Principal
 from services.progress.models import Closeout
 from services.progress.reports import authorise_unit, task_or_404
 from services.progress.status import Rules, commit, refresh
-from services.progress.tokens import Principal
 
 
 def request_closeout(*, session: Session, principal: Principal, task_id: str, summary: str, now: datetime) -> Closeout:

@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 
 from proto.subjects import Subjects
 from services.common.errors import ApiError
+from services.common.identity import Principal
 from services.progress.models import Extension
 from services.progress.reports import authorise_unit, task_or_404
 from services.progress.status import Rules, commit, refresh
-from services.progress.tokens import Principal
 
 
 def request_extension(

@@ -19,20 +19,6 @@ class ProgressUnit(SQLModel, table=True):
     canonical: str | None = Field(default=None, index=True, max_length=200)
 
 
-class ProgressToken(SQLModel, table=True):
-    """An API token; only its sha256 is kept, so a leaked database leaks no usable token."""
-
-    __tablename__ = "progress_token"
-
-    token_id: str = Field(primary_key=True, max_length=16)
-    token_hash: str = Field(unique=True, max_length=64)
-    role: str = Field(max_length=20)
-    unit_id: str | None = Field(default=None, index=True, max_length=64)
-    label: str = Field(default="", max_length=200)
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-
 class ProgressTask(SQLModel, table=True):
     """The status read model of one task, updated from events and reports, never recomputed per query."""
 
@@ -107,6 +93,8 @@ class ProgressReport(SQLModel, table=True):
     # The first answer, returned verbatim to a retry with the same Idempotency-Key.
     answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_at: datetime
+    # The token that made the report: a report row is its own audit entry (who, what, when).
+    token_id: str = Field(default="", max_length=16)
 
 
 class UnitLatest(SQLModel, table=True):
@@ -193,7 +181,6 @@ class Rollup(SQLModel, table=True):
 
 TABLES: list[type[SQLModel]] = [
     ProgressUnit,
-    ProgressToken,
     ProgressTask,
     ProgressReport,
     UnitLatest,

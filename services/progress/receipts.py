@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from proto.subjects import Subjects
 from services.common.errors import ApiError
+from services.common.identity import Principal
 from services.progress.models import ProgressTask, Receipt
 from services.progress.reports import authorise_unit, task_or_404
 from services.progress.status import Rules, commit, refresh
-from services.progress.tokens import Principal
 
 
 def acknowledge(

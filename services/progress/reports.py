@@ -17,16 +17,16 @@ from sqlmodel import Session, select
 from proto.progress import ProgressReported
 from proto.subjects import Subjects
 from services.common.errors import ApiError
+from services.common.identity import AuthToken, Principal, token_invalid
 from services.common.outbox import outbox_row, stage_rows
 from services.common.prepared import Prepared
 from services.progress import periods
 from services.progress.flags import completion_from_quantities
-from services.progress.models import ProgressReport, ProgressTask, ProgressToken, UnitLatest
+from services.progress.models import ProgressReport, ProgressTask, UnitLatest
 from services.progress.rollups import Deltas, add_delta, apply_rollups
 from services.progress.schemas import ReportAccepted, ReportIn
 from services.progress.staleness import similarity
 from services.progress.status import Rules, rejudge, status_event
-from services.progress.tokens import Principal, token_invalid
 from services.progress.units import unit_names
 
 
@@ -158,7 +158,7 @@ Outcome = tuple[ReportAccepted, bool] | ApiError
 _REPORTS = ProgressReport.__table__  # type: ignore[attr-defined]
 _TASKS = ProgressTask.__table__  # type: ignore[attr-defined]
 _LATEST = UnitLatest.__table__  # type: ignore[attr-defined]
-_TOKENS = ProgressToken.__table__  # type: ignore[attr-defined]
+_TOKENS = AuthToken.__table__  # type: ignore[attr-defined]
 # What recording a report can change on its task.
 _TASK_CHANGES = (
     "achieved",
@@ -441,6 +441,7 @@ def _record_one(
             "request_hash": request_hash,
             "answer": dumped,
             "received_at": now,
+            "token_id": item.principal.token_id,
         }
     )
     if key:

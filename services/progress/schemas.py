@@ -53,7 +53,16 @@ class TokenIn(BaseModel):
 
     role: Role = "unit"
     unit: str | None = Field(default=None, max_length=200, description="For a unit token: the unit's name or id.")
+    post: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="For a supervisor token: the post, e.g. 区长 or 督查室主任.",
+    )
     label: str = Field(default="", max_length=200, description="Who holds the token, for the office's list.")
+    valid_days: int | None = Field(
+        default=None, ge=1, le=3660, description="Days until the token expires; none: until revoked."
+    )
 
 
 class TokenIssued(BaseModel):
@@ -62,14 +71,18 @@ class TokenIssued(BaseModel):
     role: str
     unit_id: str | None
     unit_name: str | None
+    post_id: str | None = None
+    expires_at: datetime | None = None
 
 
 class TokenPublic(BaseModel):
     token_id: str
     role: str
     unit_id: str | None
+    post_id: str | None = None
     label: str
     created_at: datetime
+    expires_at: datetime | None = None
     revoked_at: datetime | None
 
 

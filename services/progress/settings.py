@@ -32,7 +32,10 @@ class ProgressSettings(ServiceSettings):
         le=1,
         description="Character-bigram similarity to the previous period's narrative that marks a report stale.",
     )
-    public_reads: bool = Field(default=True, description="Status, roll-ups and the ledger can be read without a token.")
+    public_reads: bool = Field(
+        default=False,
+        description="The roll-ups (`GET /status`) can be read without a token; everything else needs one.",
+    )
     group_commit_wait_ms: float = Field(
         default=2.0,
         ge=0,

@@ -1,41 +1,37 @@
-"""Per-unit API tokens: issued by the office, stored as sha256 only, revocable.
+"""Issuing and revoking API tokens: progress is the issuer, since it knows the units from the tasks.
 
 A token reads `lsp_<token_id>_<secret>`; the id lets the office name a token to revoke it
-without ever seeing the secret again.
+without ever seeing the secret again. Each issue and revocation is written to `auth_token` and
+staged as `token.changed` in one transaction, so every service's copy follows (see
+`services.common.identity`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, func, or_, select
 
+from proto.subjects import Subjects
 from services.common.errors import ApiError
-from services.progress.models import ProgressToken, ProgressUnit
+from services.common.identity import (
+    ROLES,
+    TOKEN_PREFIX,
+    AuthToken,
+    Principal,
+    authenticate,
+    hash_token,
+    token_event,
+    token_invalid,
+)
+from services.common.outbox import stage
+from services.progress.models import ProgressUnit
 
-PREFIX = "lsp_"
-ROLES = ("unit", "office", "supervisor")
-
-
-@dataclass(frozen=True)
-class Principal:
-    token_id: str
-    role: str
-    unit_id: str | None
-
-
-def token_invalid() -> ApiError:
-    return ApiError(401, "token_invalid", "令牌无效或已被吊销", "the token is unknown or revoked")
-
-
-def hash_token(token: str) -> str:
-    # The secret has 256 bits of entropy, so a plain digest is as strong as a slow password hash.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+PREFIX = TOKEN_PREFIX
+__all__ = ["PREFIX", "ROLES", "Principal", "hash_token", "issue_token", "revoke_token", "token_invalid"]
 
 
 def resolve_unit(*, session: Session, unit: str) -> ProgressUnit:
@@ -62,70 +58,93 @@ def resolve_unit(*, session: Session, unit: str) -> ProgressUnit:
 
 
 def issue_token(
-    *, session: Session, role: str, now: datetime, unit: str | None = None, label: str = ""
-) -> tuple[ProgressToken, str, ProgressUnit | None]:
-    """Create a token and commit; the secret is returned once and never stored."""
+    *,
+    session: Session,
+    subjects: Subjects,
+    role: str,
+    now: datetime,
+    unit: str | None = None,
+    post: str | None = None,
+    label: str = "",
+    valid_days: int | None = None,
+) -> tuple[AuthToken, str, ProgressUnit | None]:
+    """Create a token and commit it with its `token.changed`; the secret is returned once and never stored."""
     if role not in ROLES:
         raise ApiError(422, "role_unknown", f"未知角色 {role}", f"unknown role {role}")
-    found: ProgressUnit | None = None
-    if role == "unit":
-        if not unit:
-            raise ApiError(422, "unit_required", "单位令牌须指定单位", "a unit token needs a unit")
-        found = resolve_unit(session=session, unit=unit)
+    found = _bound_unit(session=session, role=role, unit=unit)
+    if role == "supervisor" and not post:
+        raise ApiError(422, "post_required", "督导领导令牌须指定职务（如 区长）", "a supervisor token needs a post")
     token_id = secrets.token_hex(6)
     secret = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-    row = ProgressToken(
+    row = AuthToken(
         token_id=token_id,
         token_hash=hash_token(secret),
         role=role,
         unit_id=found.unit_id if found else None,
-        label=label or (found.name if found else role),
+        post_id=post if role == "supervisor" else None,
+        label=label or (found.name if found else post or role),
         created_at=now,
+        expires_at=now + timedelta(days=valid_days) if valid_days else None,
     )
     session.add(row)
+    stage(session, subjects.token_changed(token_id), token_event(row, source="progress"))
     session.commit()
     return row, secret, found
 
 
-def revoke_token(*, session: Session, token_id: str, now: datetime) -> ProgressToken:
-    row = session.get(ProgressToken, token_id)
+def _bound_unit(*, session: Session, role: str, unit: str | None) -> ProgressUnit | None:
+    if role != "unit":
+        return None
+    if not unit:
+        raise ApiError(422, "unit_required", "单位令牌须指定单位", "a unit token needs a unit")
+    return resolve_unit(session=session, unit=unit)
+
+
+def revoke_token(*, session: Session, subjects: Subjects, token_id: str, now: datetime) -> AuthToken:
+    """Revoke a token and publish it; the last active office token stays, or nobody could issue tokens."""
+    row = session.get(AuthToken, token_id)
     if row is None:
         raise ApiError(404, "token_not_found", f"未找到令牌 {token_id}", f"token {token_id} not found")
-    if row.revoked_at is None:
-        row.revoked_at = now
-        session.add(row)
-        session.commit()
+    if row.revoked_at is not None:
+        return row
+    if row.role == "office" and _active_office_tokens(session=session) <= 1:
+        raise ApiError(
+            409,
+            "last_office_token",
+            "不能吊销最后一个督查室令牌：请先签发新的督查室令牌",
+            "the last office token cannot be revoked; issue another office token first",
+        )
+    row.revoked_at = now
+    session.add(row)
+    stage(session, subjects.token_changed(token_id), token_event(row, source="progress"))
+    session.commit()
     return row
 
 
-def list_tokens(*, session: Session) -> list[ProgressToken]:
-    return list(session.exec(select(ProgressToken).order_by(ProgressToken.created_at)).all())  # type: ignore[arg-type]
+def _active_office_tokens(*, session: Session) -> int:
+    stmt = select(func.count()).where(AuthToken.role == "office", col(AuthToken.revoked_at).is_(None))
+    return int(session.exec(stmt).one())
 
 
-def authenticate(*, session: Session, token: str) -> Principal | None:
-    """The holder of an active token, or None for an unknown or revoked one."""
-    if not token.startswith(PREFIX):
-        return None
-    row = session.exec(select(ProgressToken).where(ProgressToken.token_hash == hash_token(token))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return Principal(token_id=row.token_id, role=row.role, unit_id=row.unit_id)
+def list_tokens(*, session: Session) -> list[AuthToken]:
+    return list(session.exec(select(AuthToken).order_by(col(AuthToken.created_at))).all())
 
 
-def local_office_token(*, session: Session, path: Path, now: datetime) -> str:
-    """The local runner's office token: kept in a 0600 file beside the data, re-issued if revoked.
+def local_office_token(*, session: Session, subjects: Subjects, path: Path, now: datetime) -> tuple[str, bool]:
+    """The local runner's office token and whether it was made now: kept in a 0600 file beside the data.
 
-    The database still holds only its hash; the file is what lets `luoshi up` show the same
-    token at every start of one data folder.
+    The database still holds only its hash; the file is what lets `luoshi up` use the same token
+    at every start of one data folder without printing it again.
     """
     if path.exists():
         token = path.read_text(encoding="utf-8").strip()
-        principal = authenticate(session=session, token=token)
+        principal = authenticate(session=session, token=token, now=now)
         if principal is not None and principal.role == "office":
-            return token
-    _row, token, _unit = issue_token(session=session, role="office", now=now, label="luoshi up")
+            return token, False
+    _row, token, _unit = issue_token(session=session, subjects=subjects, role="office", now=now, label="luoshi up")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
-    return token
+    os.chmod(path, 0o600)  # an older file may have been made with wider rights
+    return token, True

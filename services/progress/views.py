@@ -6,9 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from services.common.access import (
+    BEARER_SECURITY,
+    OFFICE_OR_SUPERVISOR,
+    ROLES,
+    Access,
+    AnyRoleDep,
+    HeaderAccess,
+    OfficeDep,
+    UnitDep,
+)
+from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.identity import Principal
 from services.progress import closeout, extensions, ledger, reads, receipts, reports, tokens
-from services.progress.auth import BEARER_SECURITY, OfficeDep, PrincipalDep, ReaderDep, ReporterDep
 from services.progress.gate import WriteGate
 from services.progress.models import Closeout, Extension, Receipt
 from services.progress.schemas import (
@@ -39,6 +50,12 @@ async def _rules(request: Request) -> Rules:
 
 GateDep = Annotated[WriteGate, Depends(_gate)]
 RulesDep = Annotated[Rules, Depends(_rules)]
+# Units report; the office and supervisors read. Only the roll-ups may be opened to anyone
+# (PUBLIC_READS): task status carries the units' narratives.
+REPORTER = HeaderAccess("unit")
+ROLLUP_READER = Access(*ROLES, public_setting="public_reads")
+ReporterDep = Annotated[Principal, Depends(REPORTER)]
+OverseerDep = Annotated[Principal, Depends(OFFICE_OR_SUPERVISOR)]
 
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -76,14 +93,37 @@ async def post_progress(task_id: str, report: ReportIn, principal: ReporterDep, 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenIssued, tags=["tokens"])
 def post_token(
-    body: TokenIn, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    body: TokenIn, office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
 ) -> TokenIssued:
+    now = runtime.clock.now()
     with gate:
-        row, secret, unit = tokens.issue_token(
-            session=session, role=body.role, unit=body.unit, label=body.label, now=runtime.clock.now()
+        audit(
+            session,
+            principal=office,
+            action="token.issue",
+            target=body.unit or body.post or body.role,
+            now=now,
+            request=body,
         )
+        row, secret, unit = tokens.issue_token(
+            session=session,
+            subjects=runtime.subjects,
+            role=body.role,
+            unit=body.unit,
+            post=body.post,
+            label=body.label,
+            valid_days=body.valid_days,
+            now=now,
+        )
+    runtime.relay.kick()
     return TokenIssued(
-        token_id=row.token_id, token=secret, role=row.role, unit_id=row.unit_id, unit_name=unit.name if unit else None
+        token_id=row.token_id,
+        token=secret,
+        role=row.role,
+        unit_id=row.unit_id,
+        unit_name=unit.name if unit else None,
+        post_id=row.post_id,
+        expires_at=row.expires_at,
     )
 
 
@@ -94,18 +134,21 @@ def get_tokens(_office: OfficeDep, session: SessionDep) -> list[TokenPublic]:
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic, tags=["tokens"])
 def delete_token(
-    token_id: str, request: Request, _office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    token_id: str, office: OfficeDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
 ) -> TokenPublic:
+    now = runtime.clock.now()
     with gate:
-        row = tokens.revoke_token(session=session, token_id=token_id, now=runtime.clock.now())
-    request.app.state.token_cache.forget(token_id)
+        audit(session, principal=office, action="token.revoke", target=token_id, now=now)
+        row = tokens.revoke_token(session=session, subjects=runtime.subjects, token_id=token_id, now=now)
+    runtime.tokens.forget(token_id)
+    runtime.relay.kick()
     return TokenPublic.model_validate(row, from_attributes=True)
 
 
 @router.get("/tasks/{task_id}/status", response_model=TaskStatus)
 async def get_task_status(
     task_id: str,
-    _reader: ReaderDep,
+    _reader: AnyRoleDep,
     runtime: RuntimeDep,
     limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
     offset: int = Query(0, ge=0),
@@ -121,7 +164,7 @@ async def get_task_status(
 
 @router.get("/status", response_model=RollupsPublic)
 async def get_rollups(
-    _reader: ReaderDep,
+    _reader: Annotated[Principal | None, Depends(ROLLUP_READER)],
     runtime: RuntimeDep,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
 ) -> RollupsPublic:
@@ -134,9 +177,10 @@ async def get_rollups(
 
 @router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])
 def post_receipt(
-    task_id: str, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep, rules: RulesDep
+    task_id: str, principal: UnitDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep, rules: RulesDep
 ) -> Receipt:
     with gate:
+        audit(session, principal=principal, action="task.receipt", target=task_id, now=runtime.clock.now())
         row = receipts.acknowledge(
             session=session,
             subjects=runtime.subjects,
@@ -151,9 +195,9 @@ def post_receipt(
 
 @router.get("/receipts", response_model=list[Receipt], tags=["receipts"])
 def get_pending_receipts(
-    reader: ReaderDep, session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    reader: AnyRoleDep, session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
 ) -> list[Receipt]:
-    unit_id = reader.unit_id if reader is not None and reader.role == "unit" else None
+    unit_id = reader.unit_id if reader.role == "unit" else None
     return receipts.pending_receipts(session=session, unit_id=unit_id, limit=limit, offset=offset)
 
 
@@ -161,9 +205,17 @@ def get_pending_receipts(
     "/tasks/{task_id}/extensions", status_code=status.HTTP_201_CREATED, response_model=Extension, tags=["extensions"]
 )
 def post_extension(
-    task_id: str, body: ExtensionIn, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    task_id: str, body: ExtensionIn, principal: UnitDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
 ) -> Extension:
     with gate:
+        audit(
+            session,
+            principal=principal,
+            action="extension.request",
+            target=task_id,
+            now=runtime.clock.now(),
+            request=body,
+        )
         return extensions.request_extension(
             session=session,
             principal=principal,
@@ -185,6 +237,14 @@ def post_extension_decision(
     rules: RulesDep,
 ) -> Extension:
     with gate:
+        audit(
+            session,
+            principal=office,
+            action="extension.decide",
+            target=extension_id,
+            now=runtime.clock.now(),
+            request=body,
+        )
         row = extensions.decide_extension(
             session=session,
             subjects=runtime.subjects,
@@ -200,7 +260,7 @@ def post_extension_decision(
 
 
 @router.get("/extensions", response_model=list[Extension], tags=["extensions"])
-def get_pending_extensions(_reader: ReaderDep, session: SessionDep) -> list[Extension]:
+def get_pending_extensions(_reader: OverseerDep, session: SessionDep) -> list[Extension]:
     return extensions.pending_extensions(session=session)
 
 
@@ -208,9 +268,17 @@ def get_pending_extensions(_reader: ReaderDep, session: SessionDep) -> list[Exte
     "/tasks/{task_id}/closeout", status_code=status.HTTP_201_CREATED, response_model=Closeout, tags=["closeout"]
 )
 def post_closeout(
-    task_id: str, body: CloseoutIn, principal: PrincipalDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    task_id: str, body: CloseoutIn, principal: UnitDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
 ) -> Closeout:
     with gate:
+        audit(
+            session,
+            principal=principal,
+            action="closeout.request",
+            target=task_id,
+            now=runtime.clock.now(),
+            request=body,
+        )
         return closeout.request_closeout(
             session=session, principal=principal, task_id=task_id, summary=body.summary, now=runtime.clock.now()
         )
@@ -227,6 +295,14 @@ def post_closeout_decision(
     rules: RulesDep,
 ) -> Closeout:
     with gate:
+        audit(
+            session,
+            principal=office,
+            action="closeout.decide",
+            target=closeout_id,
+            now=runtime.clock.now(),
+            request=body,
+        )
         row = closeout.decide_closeout(
             session=session,
             subjects=runtime.subjects,
@@ -242,7 +318,7 @@ def post_closeout_decision(
 
 
 @router.get("/closeouts", response_model=list[Closeout], tags=["closeout"])
-def get_pending_closeouts(_reader: ReaderDep, session: SessionDep) -> list[Closeout]:
+def get_pending_closeouts(_reader: OverseerDep, session: SessionDep) -> list[Closeout]:
     return closeout.pending_closeouts(session=session)
 
 
@@ -250,7 +326,7 @@ _NOTICE = Query(..., min_length=1, max_length=200, description="The notice's 文
 
 
 @router.get("/ledger.xlsx", tags=["ledger"], response_class=Response)
-def get_ledger_xlsx(_reader: ReaderDep, runtime: RuntimeDep, session: SessionDep, notice: str = _NOTICE) -> Response:
+def get_ledger_xlsx(_reader: OverseerDep, runtime: RuntimeDep, session: SessionDep, notice: str = _NOTICE) -> Response:
     doc_no, rows = ledger.ledger_rows(session=session, notice=notice)
     return Response(
         ledger.to_xlsx(doc_no, rows, runtime.clock.today()),
@@ -260,7 +336,7 @@ def get_ledger_xlsx(_reader: ReaderDep, runtime: RuntimeDep, session: SessionDep
 
 
 @router.get("/ledger.csv", tags=["ledger"], response_class=Response)
-def get_ledger_csv(_reader: ReaderDep, session: SessionDep, notice: str = _NOTICE) -> Response:
+def get_ledger_csv(_reader: OverseerDep, session: SessionDep, notice: str = _NOTICE) -> Response:
     doc_no, rows = ledger.ledger_rows(session=session, notice=notice)
     return Response(
         ledger.to_csv(rows),

@@ -49,8 +49,9 @@ def create_runtime(settings: RegistrySettings | None = None, clock: Clock | None
 
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     runtime = create_runtime(settings, clock)
-    app = create_service_app(runtime, title="Luoshi registry", description="任务台账登记 / the task registry")
-    app.include_router(task_router)
-    app.include_router(directory_router)
-    app.include_router(link_router)
-    return app
+    return create_service_app(
+        runtime,
+        title="Luoshi registry",
+        description="任务台账登记 / the task registry",
+        routers=[task_router, directory_router, link_router],
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import unquote
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
+from services.common.access import ANY_ROLE, OFFICE_OR_SUPERVISOR, OfficeDep
+from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.identity import Principal
 from services.registry.corrections import audit_of, correct_task, etag_of, require_task
 from services.registry.links import series_of
 from services.registry.posts import LeaderBook
@@ -16,20 +19,11 @@ from services.registry.schemas import AuditPublic, AuditsPublic, TaskPatch, Task
 from services.registry.search import TaskQuery, query_tasks
 
 router = APIRouter(tags=["tasks"])
-
-
-async def actor_of(
-    value: str = Header(
-        "office",
-        alias="X-Luoshi-User",
-        max_length=300,
-        description="Who makes the change; percent-encoded UTF-8 for non-ASCII names (HTTP headers are ASCII).",
-    ),
-) -> str:
-    return unquote(value).strip()[:100] or "office"
-
-
-ActorHeader = Depends(actor_of)
+# A task's text, units and leaders come from a published notice: every role reads them. What the
+# units write (reports, reasons) is in progress, with its own rules; the change history names
+# people and is for the office and supervisors.
+READER = Depends(ANY_ROLE)
+OverseerDep = Annotated[Principal, Depends(OFFICE_OR_SUPERVISOR)]
 
 
 def _page(session: SessionDep, query: TaskQuery) -> TasksPublic:
@@ -38,7 +32,7 @@ def _page(session: SessionDep, query: TaskQuery) -> TasksPublic:
     return TasksPublic(data=[to_public(t, resolver, book) for t in rows], count=total)
 
 
-@router.get("/tasks", response_model=TasksPublic)
+@router.get("/tasks", response_model=TasksPublic, dependencies=[READER])
 def list_tasks(
     session: SessionDep,
     unit: str | None = Query(None, max_length=200, description="A unit id, name or alias; groups it belongs to count."),
@@ -71,7 +65,7 @@ def list_tasks(
     return _page(session, query)
 
 
-@router.get("/units/{unit_id}/tasks", response_model=TasksPublic)
+@router.get("/units/{unit_id}/tasks", response_model=TasksPublic, dependencies=[READER])
 def unit_tasks(
     unit_id: str,
     session: SessionDep,
@@ -82,7 +76,7 @@ def unit_tasks(
     return _page(session, TaskQuery(unit=unit_id, role=role, limit=limit, offset=offset))
 
 
-@router.get("/tasks/{task_id}", response_model=TaskPublic)
+@router.get("/tasks/{task_id}", response_model=TaskPublic, dependencies=[READER])
 def get_task(task_id: str, session: SessionDep, response: Response) -> TaskPublic:
     task = require_task(session, task_id)
     response.headers["ETag"] = etag_of(task)
@@ -96,17 +90,19 @@ def patch_task(
     session: SessionDep,
     runtime: RuntimeDep,
     response: Response,
+    office: OfficeDep,
     if_match: str | None = Header(None, alias="If-Match", max_length=200),
-    actor: str = ActorHeader,
 ) -> TaskPublic:
+    now = runtime.clock.now()
+    audit(session, principal=office, action="task.correct", target=task_id, now=now, request=patch)
     task = correct_task(
         session=session,
         subjects=runtime.subjects,
         task_id=task_id,
         patch=patch,
         if_match=if_match,
-        actor=actor,
-        now=runtime.clock.now(),
+        actor=office.actor,
+        now=now,
     )
     runtime.relay.kick()
     response.headers["ETag"] = etag_of(task)
@@ -114,12 +110,12 @@ def patch_task(
 
 
 @router.get("/tasks/{task_id}/audit", response_model=AuditsPublic)
-def task_audit(task_id: str, session: SessionDep) -> AuditsPublic:
+def task_audit(task_id: str, session: SessionDep, _reader: OverseerDep) -> AuditsPublic:
     rows = audit_of(session, task_id)
     return AuditsPublic(data=[AuditPublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))
 
 
-@router.get("/tasks/{task_id}/series", response_model=TasksPublic)
+@router.get("/tasks/{task_id}/series", response_model=TasksPublic, dependencies=[READER])
 def task_series(task_id: str, session: SessionDep) -> TasksPublic:
     require_task(session, task_id)
     rows = series_of(session, task_id)

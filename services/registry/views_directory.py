@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from services.common.access import ANY_ROLE, OFFICE_OR_SUPERVISOR, OfficeDep
+from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
 from services.registry.directory import Groups, add_alias, merge_units, require_unit, set_members, upsert_unit
@@ -26,9 +28,11 @@ from services.registry.schemas import (
     UnitPublic,
     UnitsPublic,
 )
-from services.registry.views import ActorHeader
 
 router = APIRouter(tags=["directory"])
+# Names of units and posts are public knowledge; the export carries the whole directory with its
+# rules and is for the office and supervisors; every change is the office's.
+READER = Depends(ANY_ROLE)
 
 FORMATS = {"yaml": "application/yaml; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
@@ -65,7 +69,7 @@ def _public(session: SessionDep, units: list[Unit]) -> list[UnitPublic]:
     ]
 
 
-@router.get("/units", response_model=UnitsPublic)
+@router.get("/units", response_model=UnitsPublic, dependencies=[READER])
 def list_units(
     session: SessionDep,
     provisional: bool | None = Query(None, description="true: the names still to map or merge."),
@@ -87,7 +91,8 @@ def list_units(
 
 
 @router.post("/units", response_model=UnitPublic, status_code=201)
-def create_unit(body: UnitCreate, session: SessionDep, runtime: RuntimeDep) -> UnitPublic:
+def create_unit(body: UnitCreate, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> UnitPublic:
+    audit(session, principal=office, action="unit.create", target=body.name, now=runtime.clock.now(), request=body)
     unit, affected = upsert_unit(
         session,
         name=body.name,
@@ -106,15 +111,27 @@ def create_unit(body: UnitCreate, session: SessionDep, runtime: RuntimeDep) -> U
     return _public(session, [unit])[0]
 
 
-@router.get("/units/{unit_id}", response_model=UnitPublic)
+@router.get("/units/{unit_id}", response_model=UnitPublic, dependencies=[READER])
 def get_unit(unit_id: str, session: SessionDep) -> UnitPublic:
     return _public(session, [require_unit(session, unit_id)])[0]
 
 
 @router.patch("/units/{unit_id}", response_model=UnitPublic)
-def patch_unit(unit_id: str, body: UnitPatch, session: SessionDep, runtime: RuntimeDep) -> UnitPublic:
+def patch_unit(
+    unit_id: str, body: UnitPatch, session: SessionDep, runtime: RuntimeDep, office: OfficeDep
+) -> UnitPublic:
     """Map a provisional unit: confirm it, name it, give it a kind, parent, aliases or members."""
     unit = require_unit(session, unit_id)
+    before = _public(session, [unit])[0].model_dump(mode="json")
+    audit(
+        session,
+        principal=office,
+        action="unit.patch",
+        target=unit_id,
+        now=runtime.clock.now(),
+        before=before,
+        request=body,
+    )
     affected: set[str] = set()
     if body.name and body.name != unit.name:
         old = unit.name
@@ -143,8 +160,11 @@ def patch_unit(unit_id: str, body: UnitPatch, session: SessionDep, runtime: Runt
 
 
 @router.post("/units/{unit_id}/merge", response_model=UnitPublic)
-def merge_unit(unit_id: str, body: MergeRequest, session: SessionDep, runtime: RuntimeDep) -> UnitPublic:
+def merge_unit(
+    unit_id: str, body: MergeRequest, session: SessionDep, runtime: RuntimeDep, office: OfficeDep
+) -> UnitPublic:
     """Merge a unit (usually a provisional one) into another: every assignment is re-pointed."""
+    audit(session, principal=office, action="unit.merge", target=unit_id, now=runtime.clock.now(), request=body)
     source = require_unit(session, unit_id)
     target = require_unit(session, body.into)
     affected = merge_units(session, source.unit_id, target.unit_id)
@@ -168,14 +188,15 @@ def _posts(session: SessionDep, posts: list[Post]) -> list[PostPublic]:
     return out
 
 
-@router.get("/posts", response_model=PostsPublic)
+@router.get("/posts", response_model=PostsPublic, dependencies=[READER])
 def list_posts(session: SessionDep) -> PostsPublic:
     posts = list(session.exec(select(Post).order_by(Post.title)).all())
     return PostsPublic(data=_posts(session, posts), count=len(posts))
 
 
 @router.put("/posts", response_model=PostPublic)
-def put_post(body: PostPut, session: SessionDep, runtime: RuntimeDep) -> PostPublic:
+def put_post(body: PostPut, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> PostPublic:
+    audit(session, principal=office, action="post.put", target=body.title, now=runtime.clock.now(), request=body)
     unit_id = require_unit(session, body.unit).unit_id if body.unit else None
     post, changed = upsert_post(
         session, title=body.title, holder=body.holder, since=body.since, past_holders=body.past_holders, unit_id=unit_id
@@ -188,8 +209,11 @@ def put_post(body: PostPut, session: SessionDep, runtime: RuntimeDep) -> PostPub
 
 
 @router.post("/posts/{post_id}/holder", response_model=PostPublic)
-def change_holder(post_id: str, body: HolderChange, session: SessionDep, runtime: RuntimeDep) -> PostPublic:
+def change_holder(
+    post_id: str, body: HolderChange, session: SessionDep, runtime: RuntimeDep, office: OfficeDep
+) -> PostPublic:
     """A successor takes the post: every task of the post is republished with the new holder."""
+    audit(session, principal=office, action="post.holder", target=post_id, now=runtime.clock.now(), request=body)
     post = session.get(Post, post_id) or session.get(Post, post_id_for(post_id))
     if post is None:
         raise ApiError(404, "post_not_found", f"未找到职务 {post_id}", f"post {post_id} not found")
@@ -203,7 +227,7 @@ def change_holder(post_id: str, body: HolderChange, session: SessionDep, runtime
     return _posts(session, [post])[0]
 
 
-@router.get("/directory/export")
+@router.get("/directory/export", dependencies=[Depends(OFFICE_OR_SUPERVISOR)])
 def export(session: SessionDep, format: str = Query("yaml", pattern="^(yaml|csv)$")) -> Response:
     return Response(render_directory(export_directory(session), format), media_type=FORMATS[format])
 
@@ -213,8 +237,8 @@ async def import_(
     request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
+    office: OfficeDep,
     format: str = Query("yaml", pattern="^(yaml|csv)$"),
-    actor: str = ActorHeader,
     content_length: int | None = Header(None),
 ) -> ImportReport:
     if content_length is not None and content_length > 5_000_000:
@@ -224,6 +248,8 @@ async def import_(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ApiError(422, "bad_encoding", "目录文件须为 UTF-8 编码", "the directory file must be UTF-8") from exc
-    report = import_directory(session, runtime.subjects, text, format, now=runtime.clock.now(), actor=actor)
+    now = runtime.clock.now()
+    audit(session, principal=office, action="directory.import", target=format, now=now, request={"bytes": len(raw)})
+    report = import_directory(session, runtime.subjects, text, format, now=now, actor=office.actor)
     runtime.relay.kick()
     return report

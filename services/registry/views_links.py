@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel import col, select
 
+from services.common.access import ANY_ROLE, OfficeDep
+from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
 from services.registry.links import decide_link, query_links
@@ -17,9 +19,9 @@ from services.registry.schemas import (
     NoticeVersionPublic,
 )
 from services.registry.search import notice_doc_nos
-from services.registry.views import ActorHeader
 
 router = APIRouter(tags=["links", "notices"])
+READER = Depends(ANY_ROLE)
 
 
 def _links(session: SessionDep, rows: list[TaskLink]) -> list[LinkPublic]:
@@ -41,7 +43,7 @@ def _links(session: SessionDep, rows: list[TaskLink]) -> list[LinkPublic]:
     ]
 
 
-@router.get("/links", response_model=LinksPublic)
+@router.get("/links", response_model=LinksPublic, dependencies=[READER])
 def list_links(
     session: SessionDep,
     kind: str | None = Query(None, pattern="^(cascade|series|overlap)$"),
@@ -66,14 +68,18 @@ def list_links(
 
 
 @router.post("/links/{link_id}/confirm", response_model=LinkPublic)
-def confirm_link(link_id: int, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
-    link = decide_link(session, link_id, status="confirmed", actor=actor, now=runtime.clock.now())
+def confirm_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
+    now = runtime.clock.now()
+    audit(session, principal=office, action="link.confirm", target=str(link_id), now=now)
+    link = decide_link(session, link_id, status="confirmed", actor=office.actor, now=now)
     return _links(session, [link])[0]
 
 
 @router.post("/links/{link_id}/reject", response_model=LinkPublic)
-def reject_link(link_id: int, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
-    link = decide_link(session, link_id, status="rejected", actor=actor, now=runtime.clock.now())
+def reject_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
+    now = runtime.clock.now()
+    audit(session, principal=office, action="link.reject", target=str(link_id), now=now)
+    link = decide_link(session, link_id, status="rejected", actor=office.actor, now=now)
     return _links(session, [link])[0]
 
 
@@ -87,13 +93,13 @@ def _notice(session: SessionDep, notice: RegistryNotice) -> NoticePublic:
     )
 
 
-@router.get("/notices", response_model=NoticesPublic)
+@router.get("/notices", response_model=NoticesPublic, dependencies=[READER])
 def list_notices(session: SessionDep) -> NoticesPublic:
     rows = session.exec(select(RegistryNotice).order_by(RegistryNotice.doc_no)).all()
     return NoticesPublic(data=[_notice(session, n) for n in rows], count=len(rows))
 
 
-@router.get("/notices/{ref}", response_model=NoticePublic)
+@router.get("/notices/{ref}", response_model=NoticePublic, dependencies=[READER])
 def get_notice(ref: str, session: SessionDep) -> NoticePublic:
     """A notice by 文号 or upload id, with every version and its diff."""
     for doc_no in notice_doc_nos(session, ref):

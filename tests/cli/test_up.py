@@ -27,13 +27,19 @@ def _start(tmp_path: Path, port: int, nats_port: int) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for_tasks(proc: subprocess.Popen[str], port: int, expected: int) -> dict:  # type: ignore[type-arg]
+def _office(tmp_path: Path) -> dict[str, str]:
+    token_file = tmp_path / "var" / "office-token"
+    token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else ""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _wait_for_tasks(proc: subprocess.Popen[str], port: int, expected: int, tmp_path: Path) -> dict:  # type: ignore[type-arg]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"luoshi up exited early:\n{proc.stdout.read() if proc.stdout else ''}")
         try:
-            body = httpx.get(f"http://127.0.0.1:{port}/api/registry/tasks", timeout=2).json()
+            body = httpx.get(f"http://127.0.0.1:{port}/api/registry/tasks", timeout=2, headers=_office(tmp_path)).json()
             if body["count"] == expected:
                 return body  # type: ignore[no-any-return]
         except (httpx.HTTPError, ValueError, KeyError):
@@ -54,12 +60,14 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
     port, nats_port = free_port(), free_port()
     proc = _start(tmp_path, port, nats_port)
     try:
-        body = _wait_for_tasks(proc, port, 5)
+        body = _wait_for_tasks(proc, port, 5, tmp_path)
         task_id = body["data"][0]["task_id"]
         unit = body["data"][0]["host_units"][0]["name"]
 
         def status() -> httpx.Response:
-            return httpx.get(f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2)
+            return httpx.get(
+                f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2, headers=_office(tmp_path)
+            )
 
         deadline = time.monotonic() + 20
         while status().status_code != 200 and time.monotonic() < deadline:
@@ -90,14 +98,18 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
 
     again = _start(tmp_path, port, nats_port)
     try:
-        _wait_for_tasks(again, port, 5)
+        _wait_for_tasks(again, port, 5, tmp_path)
         assert (
-            httpx.get(f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2).json()["percent"]
+            httpx.get(
+                f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2, headers=_office(tmp_path)
+            ).json()["percent"]
             == 100
         )
     finally:
         out = _stop(again)
-    assert office in out.replace("\n", ""), "the same office token is shown at every start"
+    assert office not in out.replace("\n", ""), "the office token is shown only when it is made"
+    assert "office-token" in out.replace("\n", "")
+    assert (tmp_path / "var" / "office-token").read_text(encoding="utf-8").strip() == office
 
 
 def test_up_reports_a_taken_port_in_one_line(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
+from tests.helpers import bearer, office_token
 
 
 @dataclass
@@ -23,6 +24,8 @@ class System:
     clock: ManualClock
     subject_root: str
     nats_url: str
+    office: str
+    anonymous: httpx.AsyncClient  # no token: for what callers without one get
 
 
 @pytest.fixture(scope="module")
@@ -35,5 +38,17 @@ async def system(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFacto
     async with (
         LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi") as anonymous,
     ):
-        yield System(app=app, client=client, clock=clock, subject_root=root, nats_url=nats_server.url)
+        # Requests without headers of their own act as the office; tests name other callers.
+        office = await office_token(app)
+        client.headers.update(bearer(office))
+        yield System(
+            app=app,
+            client=client,
+            clock=clock,
+            subject_root=root,
+            nats_url=nats_server.url,
+            office=office,
+            anonymous=anonymous,
+        )

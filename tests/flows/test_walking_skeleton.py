@@ -17,7 +17,7 @@ from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
 from services.progress.cli import office_token_for_up
-from tests.helpers import eventually
+from tests.helpers import eventually, token_known
 from tests.progress.support import bearer, unit_token
 
 EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
@@ -47,6 +47,12 @@ async def _run_flow(
                 ready = await client.get(f"/api/{name}/readyz")
                 assert ready.status_code == 200, ready.text
 
+            # The office token `luoshi up` prints, once every service has learnt it from progress.
+            office, created = office_token_for_up(gateway.state.apps["progress"], data_dir)
+            assert created
+            await token_known(gateway, office)
+            client.headers.update(bearer(office))
+
             upload = await client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
             assert upload.status_code == 202, upload.text
             accepted = upload.json()
@@ -70,9 +76,8 @@ async def _run_flow(
             status = (await client.get(f"/api/progress/tasks/{task_id}/status")).json()
             assert status["flag"] == "blue", status
 
-            # The office token `luoshi up` prints; with it the office issues the unit its own token.
-            office = office_token_for_up(gateway.state.apps["progress"], data_dir)
-            token = await unit_token(client, office, "县工业和信息化局")
+            # With its token the office issues the unit its own.
+            token = await unit_token(client, office, "县工业和信息化局", gateway=gateway)
 
             # In October the unit reports far behind: the task turns red and notify escalates it.
             clock.set(datetime(2026, 10, 1, 9, 0))
@@ -101,6 +106,19 @@ async def _run_flow(
             mine = [e for e in escalations if e["task_id"] == task_id]
             assert len(mine) == 2
             assert all(e["subject"].startswith(f"{subject_root}.escalation.raised.red.") for e in mine)
+
+            # Each unit acknowledges its own 督办, and only its own; the office may acknowledge any.
+            own = next(r for r in rows if r["unit"] == "县工业和信息化局")
+            other = next(r for r in rows if r["unit"] != "县工业和信息化局")
+            ack = f"/api/notify/escalations/{other['escalation_id']}/ack"
+            refused = await client.post(ack, json={}, headers=bearer(token))
+            assert refused.status_code == 403, refused.text
+            acked = await client.post(
+                f"/api/notify/escalations/{own['escalation_id']}/ack", json={"by": "张三"}, headers=bearer(token)
+            )
+            assert acked.status_code == 200, acked.text
+            assert acked.json()["acknowledged_by"].startswith("unit:")
+            assert (await client.post(ack, json={})).status_code == 200
 
             # The same bytes again: the same notice, nothing published twice.
             again = await client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})

@@ -49,6 +49,8 @@ async def running(
         LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi") as client,
     ):
+        # Requests without headers of their own act as the office; each test names other callers.
+        client.headers.update(bearer(await office_token(app)))
         yield app, client, clock
 
 
@@ -86,11 +88,11 @@ async def _main_flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
     try:
         ids = await _tasks(client)
         t1, t3 = ids[1], ids[3]
-        office = office_token(app)
+        office = await office_token(app)
         host = await issue_unit_token(client, office, HOST)
         co = await issue_unit_token(client, office, unit_token(CO))  # a unit may be named by its id too
         other = await issue_unit_token(client, office, OTHER)
-        _error(await client.post(f"{P}/tokens", json={"unit": HOST}, headers=bearer(host)), 403, "office_only")
+        _error(await client.post(f"{P}/tokens", json={"unit": HOST}, headers=bearer(host)), 403, "role_forbidden")
         _error(
             await client.post(f"{P}/tokens", json={"unit": "县不存在局"}, headers=bearer(office)), 404, "unit_unknown"
         )
@@ -150,7 +152,7 @@ async def _main_flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
                 f"{P}/extensions/{asked.json()['extension_id']}/decision", json={"approve": True}, headers=bearer(host)
             ),
             403,
-            "office_only",
+            "role_forbidden",
         )
         decided = await client.post(
             f"{P}/extensions/{asked.json()['extension_id']}/decision",
@@ -242,12 +244,23 @@ async def test_main_flow_on_postgres(
         await _main_flow(app, client, clock, nats_server.url, subject_root)
 
 
-async def test_reads_can_require_a_token(nats_server: NatsServer, subject_root: str, tmp_path: Path) -> None:
+async def test_reads_need_a_token_unless_the_roll_ups_are_made_public(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path
+) -> None:
     async with running(nats_server, subject_root, tmp_path, None) as (app, client, _clock):
-        app.state.apps["progress"].state.runtime.settings.public_reads = False
-        _error(await client.get(f"{P}/status"), 401, "token_missing")
-        office = office_token(app)
-        assert (await client.get(f"{P}/status", headers=bearer(office))).status_code == 200
+        ids = await _tasks(client)
+        anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi")
+        sensitive = [f"{P}/tasks/{ids[1]}/status", f"{P}/extensions", f"{P}/closeouts", f"{P}/ledger.csv?notice=x"]
+        for path in [f"{P}/status", *sensitive]:
+            _error(await anonymous.get(path), 401, "token_missing")
+        assert (await client.get(f"{P}/status")).status_code == 200
+        # An operator opens the roll-ups to anyone; what units wrote stays behind a token.
+        app.state.apps["progress"].state.runtime.settings.public_reads = True
+        assert (await anonymous.get(f"{P}/status?by=unit")).status_code == 200
+        for path in sensitive:
+            _error(await anonymous.get(path), 401, "token_missing")
+        _error(await anonymous.get(f"{P}/status", headers=bearer("lsp_forged_x")), 401, "token_invalid")
+        await anonymous.aclose()
 
 
 async def test_many_readers_at_once_are_all_answered(
@@ -269,7 +282,7 @@ async def test_a_long_writer_holding_the_gate_never_stalls_the_event_loop(
     """While a clock tick (here: a thread holding the write gate) runs, reads answer and a report waits, then lands."""
     async with running(nats_server, subject_root, tmp_path, None) as (app, client, _clock):
         ids = await _tasks(client)
-        token = await issue_unit_token(client, office_token(app), HOST)
+        token = await issue_unit_token(client, (await office_token(app)), HOST)
         gate = app.state.apps["progress"].state.write_gate
         held, release = threading.Event(), threading.Event()
 

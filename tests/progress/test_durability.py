@@ -49,6 +49,8 @@ class ProgressProcess:
             "LUOSHI_PROGRESS_DATA_DIR": str(data),
             "LUOSHI_PROGRESS_SUBJECT_ROOT": ROOT,
             "LUOSHI_PROGRESS_OUTBOX_INTERVAL_S": "0.2",
+            # The test reads the roll-ups without a token, as an operator may allow.
+            "LUOSHI_PROGRESS_PUBLIC_READS": "true",
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -216,7 +218,8 @@ async def test_acknowledged_reports_survive_kills_and_restarts(tmp_path: Path) -
         by_task: dict[int, list[str]] = {}
         for n, report_id in acked.values():
             by_task.setdefault(n, []).append(report_id)
-        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+        reader = {"Authorization": f"Bearer {next(iter(tokens.values()))}"}
+        async with httpx.AsyncClient(base_url=service.url, timeout=10, headers=reader) as client:
             for n in range(TASKS):
                 status = (await client.get(f"/tasks/tdur-{n}/status", params={"limit": 1000})).json()
                 history = [r["report_id"] for r in status["reports"]]

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import nats
@@ -22,7 +21,7 @@ from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
 from tests.conftest import SHARED
-from tests.helpers import eventually
+from tests.helpers import bearer, eventually, office_token
 from tests.registry.conftest import EXAMPLE_DIRECTORY
 
 pytestmark = pytest.mark.nats
@@ -32,8 +31,9 @@ API = "/api/registry"
 
 
 class Env:
-    def __init__(self, client: httpx.AsyncClient, root: str, nats_url: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, root: str, nats_url: str, actor: str) -> None:
         self.client, self.root, self.nats_url = client, root, nats_url
+        self.actor = actor  # how the audit trail names the office's token
 
     async def upload(self, name: str) -> dict[str, Any]:
         body = (SHARED / "notices" / f"{name}.txt").read_bytes()
@@ -66,12 +66,12 @@ async def env(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory)
         LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://luoshi") as client,
     ):
-        imported = await client.post(
-            f"{API}/directory/import", content=EXAMPLE_DIRECTORY.encode(), headers={"X-Luoshi-User": quote("李督查")}
-        )
+        office = await office_token(app)
+        client.headers.update(bearer(office))
+        imported = await client.post(f"{API}/directory/import", content=EXAMPLE_DIRECTORY.encode())
         assert imported.status_code == 200, imported.text
         assert imported.json()["groups"] == 5
-        env = Env(client, root, nats_server.url)
+        env = Env(client, root, nats_server.url, actor=f"office:{office.split('_')[1]}")
         await env.upload("yanzhou-2026-work-report-tasks")
 
         async def registered() -> bool:
@@ -121,11 +121,11 @@ async def test_a_correction_over_http(env: Env) -> None:
     assert (await env.client.patch(f"{API}/tasks/t-missing-1", json=body, headers={"If-Match": "*"})).status_code == 404
     assert (await env.client.get(url)).headers["ETag"] == etag  # nothing half-written
 
-    done = await env.client.patch(url, json=body, headers={"If-Match": etag, "X-Luoshi-User": quote("李督查")})
+    done = await env.client.patch(url, json=body, headers={"If-Match": etag})
     assert done.status_code == 200, done.text
     assert done.headers["ETag"] != etag and done.json()["corrected"] == ["deadline_phrase", "due_date", "host_units"]
     audit = (await env.client.get(f"{url}/audit")).json()
-    assert audit["count"] == 1 and audit["data"][0]["actor"] == "李督查"
+    assert audit["count"] == 1 and audit["data"][0]["actor"] == env.actor
     assert audit["data"][0]["changes"]["deadline_phrase"]["after"] == "9月底前"
 
     async def published() -> TaskUpserted | None:
@@ -152,8 +152,8 @@ async def test_links_and_merges_over_http(env: Env) -> None:
 
     links = await eventually(linked, what="series links once the 2025 notice arrives")
     pair = next(link for link in links if (link["source_key"], link["target_key"]) == (f"{Y2025}#1", f"{Y2026}#1"))
-    confirmed = await env.client.post(f"{API}/links/{pair['id']}/confirm", headers={"X-Luoshi-User": quote("李督查")})
-    assert confirmed.json()["status"] == "confirmed" and confirmed.json()["decided_by"] == "李督查"
+    confirmed = await env.client.post(f"{API}/links/{pair['id']}/confirm")
+    assert confirmed.json()["status"] == "confirmed" and confirmed.json()["decided_by"] == env.actor
     assert (await env.client.post(f"{API}/links/999999/reject")).status_code == 404
     series = (await env.client.get(f"{API}/tasks/{task_id_for(Y2026, 1)}/series")).json()
     assert [t["key"] for t in series["data"]][-2:] == [f"{Y2025}#1", f"{Y2026}#1"]
