@@ -56,7 +56,7 @@ class ServiceRuntime(Generic[SettingsT]):
         self.subjects = Subjects(settings.subject_root)
         self.engine: Engine = make_engine(settings.resolved_database_url())
         self.tables = [InboxEntry, OutboxEntry, *tables]
-        self.broker = create_broker(settings.nats_url, self.name)
+        self.broker = create_broker(settings.nats_url, self.name, settings.nats_credentials())
         self.publishers = Publishers(self.broker, self.subjects)
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
@@ -124,7 +124,7 @@ class ServiceRuntime(Generic[SettingsT]):
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
         create_tables(self.engine, self.tables)
         await self.broker.connect()
-        await ensure_streams(self.broker.config.connection_state.stream, self.subjects)
+        await ensure_streams(self.broker.config.connection_state.stream, self.subjects, self.publishers.streams())
         await self.broker.start()
         self.relay.start()
         self.relay.kick()
