@@ -32,16 +32,19 @@ from services.common.natscreds import NatsCredentials
 log = logging.getLogger(__name__)
 
 Message = tuple[str, bytes, str]  # subject, payload, event id
+DEFAULT_INBOX = "_INBOX"
+
+
+def inbox_for(credentials: NatsCredentials | None) -> str:
+    """The connection's reply subjects: the user's own, as its permissions allow (see `natsauth`)."""
+    return DEFAULT_INBOX if credentials is None else inbox_prefix(credentials.user)
 
 
 def create_broker(nats_url: str, name: str, credentials: NatsCredentials | None = None) -> NatsBroker:
     servers = [s.strip() for s in nats_url.split(",") if s.strip()]
-    auth: dict[str, Any] = {}
+    auth: dict[str, Any] = {"inbox_prefix": inbox_for(credentials)}
     if credentials is not None:
-        auth = {
-            "security": SASLPlaintext(username=credentials.user, password=credentials.password),
-            "inbox_prefix": inbox_prefix(credentials.user),  # the only replies its permissions let it read
-        }
+        auth["security"] = SASLPlaintext(username=credentials.user, password=credentials.password)
     # Reconnect for ever: a restarted nats-server must not leave a service deaf.
     return NatsBroker(servers, name=f"luoshi-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1, **auth)
 
@@ -94,6 +97,10 @@ class Publishers:
         )
         self._by_pattern[subject] = publisher
         return publisher
+
+    def subjects(self) -> list[str]:
+        """The declared subjects; a `{name}` token stands for any value."""
+        return list(self._by_pattern)
 
     def streams(self) -> set[str]:
         """The streams this service publishes to."""
@@ -228,12 +235,15 @@ def durable_consumer(
     max_deliver: int,
     dead_letter: Callable[[str, bytes, str], Awaitable[None]],
     description: str,
+    inbox: str = DEFAULT_INBOX,
 ) -> None:
     """Subscribe `handle` to `subject` through a durable pull consumer.
 
     A handler that raises is nacked and redelivered; after `max_deliver` attempts, or at once
     for a payload that is not a valid event, the message goes to the dead letters (never dropped
-    silently) and is acked so it stops blocking the consumer.
+    silently) and is acked so it stops blocking the consumer. `inbox` is the connection's reply
+    prefix (`inbox_for`): fetched events arrive there, and nats-py does not take it from the
+    connection for pull subscriptions.
     """
     stream = stream_for(subjects, subject)
     durable = f"{subjects.root.replace('.', '_')}_{consumer}"
@@ -243,6 +253,7 @@ def durable_consumer(
         stream=JStream(stream.name, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=50, timeout=0.5),
+        inbox_prefix=f"{inbox}.".encode(),
         config=ConsumerConfig(
             durable_name=durable,
             deliver_policy=DeliverPolicy.ALL,
