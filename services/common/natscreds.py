@@ -21,19 +21,19 @@ class NatsCredentials:
         return f"NatsCredentials(user={self.user!r}, password='***')"
 
 
-def local_credentials(folder: Path, users: Iterable[str]) -> dict[str, NatsCredentials]:
+def local_credentials(folder: Path, users: Iterable[str], mode: int = 0o600) -> dict[str, NatsCredentials]:
     """One random password per user in `folder/<user>.password`, made on first use and kept.
 
-    The folder is 0700 and each file 0600, created that way rather than narrowed afterwards, so
+    The folder is 0700 and each file `mode`, created that way rather than narrowed afterwards, so
     no other account on the machine ever gets a window to read them.
     """
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return {user: NatsCredentials(user, _password(folder / f"{user}.password")) for user in users}
+    return {user: NatsCredentials(user, _password(folder / f"{user}.password", mode)) for user in users}
 
 
-def _password(path: Path) -> str:
+def _password(path: Path, mode: int) -> str:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         return path.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(24)
