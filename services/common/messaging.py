@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from proto.envelope import Event
 from proto.streams import StreamDef, stream_defs, stream_for
 from proto.subjects import Subjects
-from services.common.natsauth import inbox_prefix
+from services.common.natsauth import durable_name, inbox_prefix
 from services.common.natscreds import NatsCredentials
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ def durable_consumer(
     connection for pull subscriptions.
     """
     stream = stream_for(subjects, subject)
-    durable = f"{subjects.root.replace('.', '_')}_{consumer}"
+    durable = durable_name(subjects, consumer)
 
     @broker.subscriber(
         subject,
