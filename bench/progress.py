@@ -45,10 +45,14 @@ from rich.table import Table
 
 from bench.loadgen import HttpError, Pool
 from proto.clock import ClockTicked
+from proto.streams import stream_for
 from proto.subjects import Subjects, unit_token
 from proto.task import TaskUpserted, UnitRef
 from services.common.db import create_tables, make_engine
 from services.common.inbox import InboxEntry
+from services.common.messaging import ensure_streams
+from services.common.natsauth import inbox_prefix
+from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, free_port, wait_for_port
 from services.common.outbox import OutboxEntry
 from services.progress.models import TABLES, ProgressTask
@@ -130,9 +134,25 @@ class Process:
                 self.proc.kill()
 
 
-def _progress(data: Path, nats_url: str) -> Process:
+@dataclass(frozen=True)
+class BenchNats:
+    """The benchmark's nats-server with the generated users, as in a deployment: the service
+    connects as `progress`, and the benchmark plays the registry and notify as their users."""
+
+    url: str
+    credentials: dict[str, NatsCredentials]
+
+    async def connect(self, user: str) -> nats.aio.client.Client:
+        creds = self.credentials[user]
+        return await nats.connect(self.url, user=creds.user, password=creds.password, inbox_prefix=inbox_prefix(user))
+
+
+def _progress(data: Path, server: BenchNats) -> Process:
+    creds = server.credentials["progress"]
     env = {
-        "LUOSHI_PROGRESS_NATS_URL": nats_url,
+        "LUOSHI_PROGRESS_NATS_URL": server.url,
+        "LUOSHI_PROGRESS_NATS_USER": creds.user,
+        "LUOSHI_PROGRESS_NATS_PASSWORD": creds.password,
         "LUOSHI_PROGRESS_DATA_DIR": str(data),
         "LUOSHI_PROGRESS_SUBJECT_ROOT": ROOT,
     }
@@ -283,10 +303,13 @@ async def _bare(tmp: Path, seconds: float) -> dict[int, Load]:
         proc.stop()
 
 
-async def _jetstream(nats_url: str, count: int) -> Load:
-    conn = await nats.connect(nats_url)
+async def _jetstream(server: BenchNats, count: int) -> Load:
+    # The progress user may publish only its own subjects, so the raw publishes go to its stream
+    # (created from proto's definition, as the service does); nothing in the benchmark reads them.
+    conn = await server.connect("progress")
     js = conn.jetstream()
-    await js.add_stream(name="BENCH_RAW", subjects=["benchraw.>"])
+    subjects = Subjects(ROOT)
+    await ensure_streams(js, subjects, {stream_for(subjects, subjects.progress_reported).name})
     payload = b'{"percent": 50, "narrative": "\xe6\x8e\xa8\xe8\xbf\x9b\xe4\xb8\xad"}'
     latencies: list[float] = []
     sem = asyncio.Semaphore(CLIENTS[0])
@@ -294,7 +317,7 @@ async def _jetstream(nats_url: str, count: int) -> Load:
     async def one(i: int) -> None:
         async with sem:
             t = time.perf_counter()
-            await js.publish("benchraw.report", payload, headers={"Nats-Msg-Id": f"raw-{i}"})
+            await js.publish(subjects.progress_reported, payload, headers={"Nats-Msg-Id": f"raw-{i}"})
             latencies.append(time.perf_counter() - t)
 
     with _collector_paused():
@@ -305,14 +328,14 @@ async def _jetstream(nats_url: str, count: int) -> Load:
     return Load(rate=count / elapsed, p50_ms=_pct(latencies, 0.5), p99_ms=_pct(latencies, 0.99))
 
 
-async def _pipeline(tmp: Path, nats_url: str, seconds: float) -> tuple[dict[int, Load], Load, Load]:
+async def _pipeline(tmp: Path, server: BenchNats, seconds: float) -> tuple[dict[int, Load], Load, Load]:
     data = tmp / "pipeline"
     data.mkdir()
-    service = _progress(data, nats_url)
+    service = _progress(data, server)
     service.start()
     try:
         await wait_ready(service.url)
-        conn = await nats.connect(nats_url)
+        conn = await server.connect("registry")
         js = conn.jetstream()
         subjects = Subjects(ROOT)
         for n in range(200):
@@ -422,12 +445,12 @@ def sqlite3_value(value: object) -> object:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
 
 
-async def _rollup_queries(tmp: Path, nats_url: str, reports: int, queries: int) -> tuple[float, float, float]:
+async def _rollup_queries(tmp: Path, server: BenchNats, reports: int, queries: int) -> tuple[float, float, float]:
     data = tmp / "rollups"
     started = time.perf_counter()
     _build_database(data, 10_000, reports)
     built = time.perf_counter() - started
-    service = _progress(data, nats_url)
+    service = _progress(data, server)
     service.start()
     try:
         await wait_ready(service.url)
@@ -447,15 +470,15 @@ async def _rollup_queries(tmp: Path, nats_url: str, reports: int, queries: int) 
         service.stop()
 
 
-async def _memory(tmp: Path, nats_url: str, tasks: int) -> tuple[float, float]:
+async def _memory(tmp: Path, server: BenchNats, tasks: int) -> tuple[float, float]:
     data = tmp / "memory"
     _build_database(data, tasks, 0)
-    service = _progress(data, nats_url)
+    service = _progress(data, server)
     service.start()
     try:
         await wait_ready(service.url)
         # A clock tick re-judges every open task: the heaviest thing the service does at once.
-        conn = await nats.connect(nats_url)
+        conn = await server.connect("notify")
         tick = ClockTicked(event_id="tick-2026-07-01", source="bench", today=date(2026, 7, 1))
         started = time.perf_counter()
         await conn.jetstream().publish(
@@ -480,18 +503,20 @@ async def _run(quick: bool) -> dict[str, object]:
     seconds = 3.0 if quick else 10.0
     with tempfile.TemporaryDirectory(prefix="luoshi-bench-") as name:
         tmp = Path(name)
-        server = NatsServer(free_port(), tmp / "nats", log_file=tmp / "nats.log")
-        server.start()
+        config, credentials = local_server_auth(tmp / "nats-auth", Subjects(ROOT))
+        nats_server = NatsServer(free_port(), tmp / "nats", log_file=tmp / "nats.log", config=config)
+        nats_server.start()
+        server = BenchNats(nats_server.url, credentials)
         try:
             bare = await _bare(tmp, seconds)
-            raw = await _jetstream(server.url, 5_000 if quick else 20_000)
-            saturation, reading, fixed = await _pipeline(tmp, server.url, seconds)
+            raw = await _jetstream(server, 5_000 if quick else 20_000)
+            saturation, reading, fixed = await _pipeline(tmp, server, seconds)
             reports = 100_000 if quick else 1_000_000
-            q50, q95, built = await _rollup_queries(tmp, server.url, reports, 200 if quick else 1000)
+            q50, q95, built = await _rollup_queries(tmp, server, reports, 200 if quick else 1000)
             tasks = 20_000 if quick else 100_000
-            rss, ticked = await _memory(tmp, server.url, tasks)
+            rss, ticked = await _memory(tmp, server, tasks)
         finally:
-            server.stop()
+            nats_server.stop()
     return {
         "bare": bare,
         "raw": raw,

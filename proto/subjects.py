@@ -70,7 +70,7 @@ class Subjects:
 
     @property
     def token_changed_all(self) -> str:
-        return f"{self.root}.token.changed.>"
+        return f"{self.root}.token.changed.*"
 
     def dead_letter(self, consumer: str) -> str:
         return f"{self.root}.dlq.{consumer}"

@@ -15,7 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from proto.subjects import DEFAULT_ROOT, Subjects
+from services import natscli
 from services.common import heap
+from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, port_is_free
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
@@ -26,10 +29,12 @@ if TYPE_CHECKING:
 app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
 app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
+app.add_typer(natscli.app, name="nats")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 EXAMPLE_NOTICE = "example-notice.txt"
+NATS_AUTH_DIR = "nats-auth"
 
 
 def _fail(zh: str, en: str) -> None:
@@ -52,6 +57,7 @@ def up(
             f"端口 {port} 已被占用，请用 --port 换一个端口", f"port {port} is already in use; pick another with --port"
         )
     nats: NatsServer | None = None
+    credentials: dict[str, NatsCredentials] | None = None  # with --nats-url, each service's environment
     if nats_url is None:
         if not port_is_free(nats_port):
             _fail(
@@ -59,13 +65,17 @@ def up(
                 f"NATS port {nats_port} is in use; use --nats-port, or --nats-url for a running server",
             )
         data.mkdir(parents=True, exist_ok=True)
-        nats = NatsServer(nats_port, data / "nats", log_file=data / "nats-server.log")
+        config, credentials = local_server_auth(data / NATS_AUTH_DIR, Subjects(DEFAULT_ROOT))
+        nats = NatsServer(nats_port, data / "nats", log_file=data / "nats-server.log", config=config)
         with console.status("正在启动 nats-server… / starting nats-server…"):
             nats.start()
         nats_url = nats.url
         console.print(f"[green]✓[/green] nats-server（JetStream）: {nats_url}，数据目录 {data / 'nats'}")
+        console.print(f"[green]✓[/green] NATS 用户与密码 / users and passwords: {data / NATS_AUTH_DIR}")
     try:
-        asyncio.run(_serve_all(host=host, port=port, nats_url=nats_url, data=data, example=example))
+        asyncio.run(
+            _serve_all(host=host, port=port, nats_url=nats_url, data=data, example=example, credentials=credentials)
+        )
     except KeyboardInterrupt:
         pass
     finally:
@@ -74,14 +84,16 @@ def up(
         console.print("已停止 / stopped")
 
 
-async def _serve_all(*, host: str, port: int, nats_url: str, data: Path, example: bool) -> None:
+async def _serve_all(
+    *, host: str, port: int, nats_url: str, data: Path, example: bool, credentials: dict[str, NatsCredentials] | None
+) -> None:
     import httpx
     import uvicorn
 
     from services.gateway import create_gateway
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    gateway = create_gateway(nats_url=nats_url, data_dir=data)
+    gateway = create_gateway(nats_url=nats_url, data_dir=data, nats_credentials=credentials)
     heap.settle()
     server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from services.common.access import PUBLIC, seal_router
 from services.common.clock import Clock
+from services.common.natscreds import NatsCredentials
 from services.ingest.app import create_app as create_ingest
 from services.ingest.settings import IngestSettings
 from services.notify.app import create_app as create_notify
@@ -44,17 +45,26 @@ def create_gateway(
     subject_root: str = "luoshi",
     clock: Clock | None = None,
     database_urls: dict[str, str] | None = None,
+    nats_credentials: Mapping[str, NatsCredentials] | None = None,
 ) -> FastAPI:
-    """`database_urls` maps a service name to its database; the default is a SQLite file each in data_dir."""
+    """`database_urls` maps a service name to its database; the default is a SQLite file each in data_dir.
+
+    `nats_credentials` maps a service name to its NATS user; a service not in it takes its
+    credentials from its environment (`LUOSHI_<SERVICE>_NATS_USER`, `_NATS_PASSWORD`), if any.
+    """
     urls = database_urls or {}
+    creds = nats_credentials or {}
 
     def common(name: str) -> dict[str, Any]:
-        return {
+        settings: dict[str, Any] = {
             "nats_url": nats_url,
             "data_dir": data_dir,
             "subject_root": subject_root,
             "database_url": urls.get(name, ""),
         }
+        if name in creds:
+            settings |= {"nats_user": creds[name].user, "nats_password": creds[name].password}
+        return settings
 
     apps = {
         "ingest": create_ingest(IngestSettings(**common("ingest")), clock),

@@ -8,13 +8,14 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from faststream.nats.publisher.usecase import LogicPublisher
+from faststream.security import SASLPlaintext
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
@@ -25,20 +26,36 @@ from pydantic import BaseModel, ValidationError
 from proto.envelope import Event
 from proto.streams import StreamDef, stream_defs, stream_for
 from proto.subjects import Subjects
+from services.common.natsauth import durable_name, inbox_prefix
+from services.common.natscreds import NatsCredentials
 
 log = logging.getLogger(__name__)
 
 Message = tuple[str, bytes, str]  # subject, payload, event id
+DEFAULT_INBOX = "_INBOX"
 
 
-def create_broker(nats_url: str, name: str) -> NatsBroker:
+def inbox_for(credentials: NatsCredentials | None) -> str:
+    """The connection's reply subjects: the user's own, as its permissions allow (see `natsauth`)."""
+    return DEFAULT_INBOX if credentials is None else inbox_prefix(credentials.user)
+
+
+def create_broker(nats_url: str, name: str, credentials: NatsCredentials | None = None) -> NatsBroker:
     servers = [s.strip() for s in nats_url.split(",") if s.strip()]
+    auth: dict[str, Any] = {"inbox_prefix": inbox_for(credentials)}
+    if credentials is not None:
+        auth["security"] = SASLPlaintext(username=credentials.user, password=credentials.password)
     # Reconnect for ever: a restarted nats-server must not leave a service deaf.
-    return NatsBroker(servers, name=f"luoshi-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1)
+    return NatsBroker(servers, name=f"luoshi-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1, **auth)
 
 
-async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Create or update every stream; safe to run at each start of each service."""
+async def ensure_streams(js: JetStreamContext, subjects: Subjects, owned: Collection[str]) -> None:
+    """Create missing streams and update the `owned` ones (those the service publishes to).
+
+    Safe to run at each start of each service. Only owners update, because only they are allowed
+    to (an update can cut a stream's limits, see `natsauth`); any service may create, so start
+    order never matters.
+    """
     for stream in stream_defs(subjects):
         config = _stream_config(stream)
         try:
@@ -46,7 +63,8 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
         except NotFoundError:
             await js.add_stream(config)
         else:
-            await js.update_stream(config)
+            if stream.name in owned:
+                await js.update_stream(config)
 
 
 def _stream_config(stream: StreamDef) -> StreamConfig:
@@ -80,6 +98,14 @@ class Publishers:
         )
         self._by_pattern[subject] = publisher
         return publisher
+
+    def subjects(self) -> list[str]:
+        """The declared subjects; a `{name}` token stands for any value."""
+        return list(self._by_pattern)
+
+    def streams(self) -> set[str]:
+        """The streams this service publishes to."""
+        return {stream_for(self._subjects, pattern.split("{", 1)[0]).name for pattern in self._by_pattern}
 
     def _find(self, subject: str) -> tuple[LogicPublisher, str]:
         if subject in self._by_pattern:
@@ -210,21 +236,25 @@ def durable_consumer(
     max_deliver: int,
     dead_letter: Callable[[str, bytes, str], Awaitable[None]],
     description: str,
+    inbox: str = DEFAULT_INBOX,
 ) -> None:
     """Subscribe `handle` to `subject` through a durable pull consumer.
 
     A handler that raises is nacked and redelivered; after `max_deliver` attempts, or at once
     for a payload that is not a valid event, the message goes to the dead letters (never dropped
-    silently) and is acked so it stops blocking the consumer.
+    silently) and is acked so it stops blocking the consumer. `inbox` is the connection's reply
+    prefix (`inbox_for`): fetched events arrive there, and nats-py does not take it from the
+    connection for pull subscriptions.
     """
     stream = stream_for(subjects, subject)
-    durable = f"{subjects.root.replace('.', '_')}_{consumer}"
+    durable = durable_name(subjects, consumer)
 
     @broker.subscriber(
         subject,
         stream=JStream(stream.name, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=50, timeout=0.5),
+        inbox_prefix=f"{inbox}.".encode(),
         config=ConsumerConfig(
             durable_name=durable,
             deliver_policy=DeliverPolicy.ALL,

@@ -53,11 +53,21 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> 
 class NatsServer:
     """A nats-server with JetStream, its store in `store_dir`; restartable on the same store."""
 
-    def __init__(self, port: int, store_dir: Path, host: str = "127.0.0.1", log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        store_dir: Path,
+        host: str = "127.0.0.1",
+        log_file: Path | None = None,
+        config: Path | None = None,
+    ) -> None:
+        """`config` is a nats-server config file (e.g. users and permissions); the flags for
+        address, port and store override what it says about those."""
         self.port = port
         self.host = host
         self.store_dir = store_dir
         self.log_file = log_file
+        self.config = config
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,6 +77,8 @@ class NatsServer:
     def start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         cmd = [nats_server_binary(), "-a", self.host, "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        if self.config is not None:
+            cmd += ["-c", str(self.config)]
         if self.log_file is not None:
             cmd += ["-l", str(self.log_file)]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

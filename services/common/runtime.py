@@ -26,7 +26,14 @@ from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
-from services.common.messaging import Handle, Publishers, create_broker, durable_consumer, ensure_streams
+from services.common.messaging import (
+    Handle,
+    Publishers,
+    create_broker,
+    durable_consumer,
+    ensure_streams,
+    inbox_for,
+)
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
 
@@ -60,7 +67,9 @@ class ServiceRuntime(Generic[SettingsT]):
         self.subjects = Subjects(settings.subject_root)
         self.engine: Engine = make_engine(settings.resolved_database_url())
         self.tables = [InboxEntry, OutboxEntry, AuthToken, AuditRecord, *tables]
-        self.broker = create_broker(settings.nats_url, self.name)
+        credentials = settings.nats_credentials()
+        self.inbox = inbox_for(credentials)
+        self.broker = create_broker(settings.nats_url, self.name, credentials)
         self.publishers = Publishers(self.broker, self.subjects)
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
@@ -73,6 +82,7 @@ class ServiceRuntime(Generic[SettingsT]):
             keep_days=settings.outbox_keep_days,
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
+        self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
         self.tokens = TokenCache(self.engine)
         self.consume(
             self.subjects.token_changed_all,
@@ -105,6 +115,7 @@ class ServiceRuntime(Generic[SettingsT]):
 
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
+        self.consumers.append((subject, consumer))
         durable_consumer(
             self.broker,
             subjects=self.subjects,
@@ -115,6 +126,7 @@ class ServiceRuntime(Generic[SettingsT]):
             max_deliver=self.settings.max_deliver,
             dead_letter=self.dead_letter,
             description=description,
+            inbox=self.inbox,
         )
 
     def add_background(self, loop: Callable[[], Awaitable[None]]) -> None:
@@ -144,7 +156,7 @@ class ServiceRuntime(Generic[SettingsT]):
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
         create_tables(self.engine, self.tables)
         await self.broker.connect()
-        await ensure_streams(self.broker.config.connection_state.stream, self.subjects)
+        await ensure_streams(self.broker.config.connection_state.stream, self.subjects, self.publishers.streams())
         await self.broker.start()
         self.relay.start()
         self.relay.kick()

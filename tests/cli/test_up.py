@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 
+from services.common.natsauth import USERS
 from services.common.natsserver import free_port
 
 LUOSHI = str(Path(sys.executable).parent / "luoshi")
@@ -95,10 +99,14 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
     assert office in out.replace("\n", "")
     assert (tmp_path / "var" / "registry.db").exists()
     assert (tmp_path / "var" / "nats" / "jetstream").is_dir()
+    passwords = _nats_passwords(tmp_path / "var" / "nats-auth")
 
     again = _start(tmp_path, port, nats_port)
     try:
         _wait_for_tasks(again, port, 5, tmp_path)
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            asyncio.run(nats.connect(f"nats://127.0.0.1:{nats_port}", allow_reconnect=False, max_reconnect_attempts=0))
+        assert _nats_passwords(tmp_path / "var" / "nats-auth") == passwords, "passwords are kept across starts"
         assert (
             httpx.get(
                 f"http://127.0.0.1:{port}/api/progress/tasks/{task_id}/status", timeout=2, headers=_office(tmp_path)
@@ -110,6 +118,16 @@ def test_up_serves_the_example_notice_and_restarts_on_the_same_data(tmp_path: Pa
     assert office not in out.replace("\n", ""), "the office token is shown only when it is made"
     assert "office-token" in out.replace("\n", "")
     assert (tmp_path / "var" / "office-token").read_text(encoding="utf-8").strip() == office
+
+
+def _nats_passwords(folder: Path) -> dict[str, str]:
+    """The generated NATS passwords, checking that only their owner can read them."""
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = sorted(folder.glob("*.password"))
+    assert [f.stem for f in files] == sorted(USERS)
+    for path in [*files, folder / "nats-server.conf"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    return {f.stem: f.read_text() for f in files}
 
 
 def test_up_reports_a_taken_port_in_one_line(tmp_path: Path) -> None:

