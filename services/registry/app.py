@@ -11,6 +11,7 @@ from services.registry.handlers import register_handlers
 from services.registry.models import (
     Assignment,
     AuditEntry,
+    HeldVersion,
     NoticeVersion,
     RegistryNotice,
     RegistryTask,
@@ -25,6 +26,7 @@ from services.registry.views_links import router as link_router
 TABLES: list[type[SQLModel]] = [
     RegistryNotice,
     NoticeVersion,
+    HeldVersion,
     RegistryTask,
     Assignment,
     TaskLeader,
