@@ -22,6 +22,7 @@ from services.registry.settings import RegistrySettings, get_settings
 from services.registry.views import router as task_router
 from services.registry.views_directory import router as directory_router
 from services.registry.views_links import router as link_router
+from services.registry.views_versions import router as version_router
 
 TABLES: list[type[SQLModel]] = [
     RegistryNotice,
@@ -55,4 +56,5 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
     app.include_router(task_router)
     app.include_router(directory_router)
     app.include_router(link_router)
+    app.include_router(version_router)
     return app
