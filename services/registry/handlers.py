@@ -12,7 +12,7 @@ from services.registry.versions import CONSUMER, register_notice
 
 
 def register_handlers(runtime: ServiceRuntime[RegistrySettings]) -> None:
-    rule = DropRule(max_share=runtime.settings.max_drop_share, min_removed=runtime.settings.hold_min_removed)
+    rule = DropRule.of(runtime.settings)
 
     async def on_notice_parsed(event: NoticeParsed) -> None:
         with Session(runtime.engine, expire_on_commit=False) as session:

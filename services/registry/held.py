@@ -16,6 +16,7 @@ from sqlmodel import Session, func, select
 
 from proto.notice import NoticeParsed
 from services.registry.models import HeldVersion
+from services.registry.settings import RegistrySettings
 
 PENDING = "pending"
 
@@ -30,6 +31,10 @@ class DropRule:
 
     max_share: float = 0.2
     min_removed: int = 2
+
+    @classmethod
+    def of(cls, settings: RegistrySettings) -> DropRule:
+        return cls(max_share=settings.max_drop_share, min_removed=settings.hold_min_removed)
 
     def holds(self, *, removed: int, in_force: int) -> bool:
         return removed >= self.min_removed and removed > self.max_share * in_force

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from proto.notice import ParsedNotice
@@ -14,6 +15,7 @@ from services.common.outbox import OutboxEntry
 from services.registry import versions
 from services.registry.held import DropRule
 from services.registry.models import AuditEntry, HeldVersion, NoticeVersion, RegistryNotice, RegistryTask
+from services.registry.settings import RegistrySettings
 from services.registry.version_review import confirm_version, discard_version
 from services.registry.versions import Registered, register_notice
 from tests.registry.conftest import NOW, SUBJECTS, notice_event, parsed
@@ -61,6 +63,15 @@ def test_the_rule_lets_small_edits_through() -> None:
     assert rule.holds(removed=8, in_force=39) and rule.holds(removed=38, in_force=39)
     # A small notice: one task of three struck out is an edit; two of three is not.
     assert not rule.holds(removed=1, in_force=3) and rule.holds(removed=2, in_force=3)
+
+
+def test_the_rule_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LUOSHI_REGISTRY_MAX_DROP_SHARE", "0.5")
+    monkeypatch.setenv("LUOSHI_REGISTRY_HOLD_MIN_REMOVED", "5")
+    assert DropRule.of(RegistrySettings()) == DropRule(max_share=0.5, min_removed=5)
+    monkeypatch.setenv("LUOSHI_REGISTRY_MAX_DROP_SHARE", "1.5")
+    with pytest.raises(ValidationError):
+        RegistrySettings()
 
 
 def test_a_one_task_upload_is_held_and_changes_nothing(registered: Session) -> None:
