@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 from sqlalchemy import event, text
@@ -22,12 +25,34 @@ def _json_dumps(obj: object) -> str:
 _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+def private_sqlite_file(database: str | None) -> None:
+    """Create the SQLite file readable by its owner only, or make an existing one so.
+
+    SQLite would create it under the umask (usually 0644: any local user could read the tokens'
+    hashes, reports and audit), and it gives its -wal and -shm files the database file's mode,
+    so creating the main file first covers them. Leftover -wal/-shm files of an older, looser
+    database are tightened too.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite's own error says it better
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        # Someone else's file we may write but not chmod keeps its mode rather than failing the start.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(name, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Enough pooled connections for every thread that may query at once (FastAPI's 40 worker
         # threads, asyncio's default executor): a SQLite connection is a file handle, and a
         # request waiting for a free one under load would wait out the pool timeout and fail.
-        in_memory = make_url(url).database in (None, "", ":memory:")
+        database = make_url(url).database
+        in_memory = database in (None, "", ":memory:")
+        private_sqlite_file(database)
         pool = {} if in_memory else {"pool_size": 50, "max_overflow": 20}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON, **pool)
 

@@ -137,6 +137,8 @@ def local_office_token(*, session: Session, subjects: Subjects, path: Path, now:
     at every start of one data folder without printing it again.
     """
     if path.exists():
+        # A file written by an older version, or copied, may be readable by every local user.
+        os.chmod(path, 0o600)
         token = path.read_text(encoding="utf-8").strip()
         principal = authenticate(session=session, token=token, now=now)
         if principal is not None and principal.role == "office":
@@ -145,6 +147,6 @@ def local_office_token(*, session: Session, subjects: Subjects, path: Path, now:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # O_CREAT's mode does not apply to a file that exists
         handle.write(token + "\n")
-    os.chmod(path, 0o600)  # an older file may have been made with wider rights
     return token, True

@@ -11,6 +11,7 @@ from services.registry.handlers import register_handlers
 from services.registry.models import (
     Assignment,
     AuditEntry,
+    HeldVersion,
     NoticeVersion,
     RegistryNotice,
     RegistryTask,
@@ -21,10 +22,12 @@ from services.registry.settings import RegistrySettings, get_settings
 from services.registry.views import router as task_router
 from services.registry.views_directory import router as directory_router
 from services.registry.views_links import router as link_router
+from services.registry.views_versions import router as version_router
 
 TABLES: list[type[SQLModel]] = [
     RegistryNotice,
     NoticeVersion,
+    HeldVersion,
     RegistryTask,
     Assignment,
     TaskLeader,
@@ -53,5 +56,5 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
         runtime,
         title="Luoshi registry",
         description="任务台账登记 / the task registry",
-        routers=[task_router, directory_router, link_router],
+        routers=[task_router, directory_router, link_router, version_router],
     )

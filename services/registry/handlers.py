@@ -6,14 +6,18 @@ from sqlmodel import Session
 
 from proto.notice import NoticeParsed
 from services.common.runtime import ServiceRuntime
+from services.registry.held import DropRule
+from services.registry.settings import RegistrySettings
 from services.registry.versions import CONSUMER, register_notice
 
 
-def register_handlers(runtime: ServiceRuntime) -> None:
+def register_handlers(runtime: ServiceRuntime[RegistrySettings]) -> None:
+    rule = DropRule.of(runtime.settings)
+
     async def on_notice_parsed(event: NoticeParsed) -> None:
         with Session(runtime.engine, expire_on_commit=False) as session:
             registered = register_notice(
-                session=session, subjects=runtime.subjects, event=event, now=runtime.clock.now()
+                session=session, subjects=runtime.subjects, event=event, now=runtime.clock.now(), rule=rule
             )
         if registered:
             runtime.relay.kick()

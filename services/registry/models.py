@@ -46,6 +46,35 @@ class NoticeVersion(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
+class HeldVersion(SQLModel, table=True):
+    """A new version of a notice that would remove too many tasks, held for the office to decide.
+
+    Its own table rather than a status on `NoticeVersion`, so `create_all` adds it to an existing
+    database. Its number comes from the notice's one version sequence; confirmed, it is applied
+    under that number and gets its `NoticeVersion`, so a discarded number leaves a gap there.
+    """
+
+    __tablename__ = "registry_held_version"
+    __table_args__ = (UniqueConstraint("doc_no", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_no: str = Field(index=True, max_length=200)
+    version: int
+    based_on: int = Field(description="The version in force when it arrived, which its diff is against.")
+    notice_id: str = Field(max_length=32)
+    content_hash: str = Field(max_length=64)
+    task_count: int = 0
+    diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The `notice.parsed` payload, applied if the office confirms; dropped once decided.
+    event: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(
+        default="pending", index=True, max_length=12, description="pending, confirmed, discarded, superseded"
+    )
+    received_at: datetime = Field(default_factory=_now)
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = None
+
+
 class RegistryTask(SQLModel, table=True):
     """A task's effective state: the parse of its notice overlaid with the office's corrections.
 

@@ -176,6 +176,20 @@ class NoticeVersionPublic(BaseModel):
     received_at: datetime
 
 
+class HeldVersionPublic(BaseModel):
+    """A version held because it would remove too many tasks (待确认), and what became of it."""
+
+    version: int
+    based_on: int = Field(description="The version in force when it arrived; the diff is against it.")
+    notice_id: str
+    task_count: int
+    diff: dict[str, Any] = Field(description="Tasks it would add, remove and change.")
+    status: str = Field(description="pending (待确认), confirmed, discarded or superseded by a newer version")
+    received_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 class NoticePublic(BaseModel):
     doc_no: str
     notice_id: str
@@ -185,6 +199,9 @@ class NoticePublic(BaseModel):
     issued_date: date | None
     version: int
     versions: list[NoticeVersionPublic] = Field(default_factory=list)
+    held_versions: list[HeldVersionPublic] = Field(
+        default_factory=list, description="Versions held for the office to confirm or discard, with their outcome."
+    )
 
 
 class NoticesPublic(BaseModel):

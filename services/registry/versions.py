@@ -14,6 +14,7 @@ from proto.notice import NoticeParsed, ParsedTask
 from proto.subjects import Subjects
 from proto.task import task_id_for, task_key
 from services.common.inbox import remember, seen
+from services.registry.held import DropRule, hold_version, is_pending, next_version, supersede_pending
 from services.registry.links import suggest_links
 from services.registry.models import AuditEntry, NoticeVersion, RegistryNotice, RegistryTask
 from services.registry.publish import publish_tasks, sync_many
@@ -23,6 +24,7 @@ CONSUMER = "registry-notice-parsed"
 # Fields the office may correct; the parser's value is kept beside the correction.
 CORRECTABLE = ("text", "leaders", "host_units", "co_units", "deadline_phrase", "due_date", "quantities")
 PARSED_FIELDS = ("chapter", *CORRECTABLE)
+DEFAULT_RULE = DropRule()
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Registered:
     version: int
     published: int = 0
     diff: dict[str, Any] = field(default_factory=dict)
+
+    held: bool = False
 
     def __bool__(self) -> bool:
         return self.published > 0
@@ -81,126 +85,167 @@ def _content_hash(event: NoticeParsed, tasks: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+@dataclass
+class Incoming:
+    """A parsed notice reduced to what registering it needs."""
+
+    event: NoticeParsed
+    doc_no: str
+    fields: dict[int, dict[str, Any]]
+    content_hash: str
+
+    @classmethod
+    def of(cls, event: NoticeParsed) -> Incoming:
+        by_number: dict[int, ParsedTask] = {}
+        for parsed in event.parse.tasks:
+            by_number.setdefault(parsed.number, parsed)
+        fields = {n: parsed_fields(p) for n, p in sorted(by_number.items())}
+        content_hash = _content_hash(event, [{"number": n, **f} for n, f in fields.items()])
+        doc_no = event.parse.doc.doc_no or f"未编号通知-{event.notice_id}"
+        return cls(event=event, doc_no=doc_no, fields=fields, content_hash=content_hash)
+
+
+@dataclass
+class Plan:
+    """What a version would do to a notice's tasks, worked out before anything is written."""
+
+    existing: dict[int, RegistryTask]
+    added: list[int]
+    # number → parsed fields that differ; [] for a removed task coming back unchanged
+    changed: dict[int, list[str]]
+    removed: list[int]
+
+    @property
+    def in_force(self) -> int:
+        return sum(not t.removed for t in self.existing.values())
+
+    def diff(self) -> dict[str, Any]:
+        changed = [{"number": n, "fields": f} for n, f in self.changed.items()]
+        return {"added": self.added, "removed": self.removed, "changed": changed}
+
+
+def plan_version(session: Session, incoming: Incoming) -> Plan:
+    rows = session.exec(select(RegistryTask).where(RegistryTask.doc_no == incoming.doc_no)).all()
+    existing = {t.number: t for t in rows}
+    added: list[int] = []
+    changed: dict[int, list[str]] = {}
+    for number, new in incoming.fields.items():
+        task = existing.get(number)
+        if task is None:
+            added.append(number)
+            continue
+        differs = [k for k in PARSED_FIELDS if task.parsed.get(k) != new.get(k)]
+        if differs or task.removed:
+            changed[number] = differs
+    removed = [n for n, t in sorted(existing.items()) if n not in incoming.fields and not t.removed]
+    return Plan(existing=existing, added=added, changed=changed, removed=removed)
+
+
 def register_notice(
-    *, session: Session, subjects: Subjects, event: NoticeParsed, now: datetime, link: bool = True
+    *,
+    session: Session,
+    subjects: Subjects,
+    event: NoticeParsed,
+    now: datetime,
+    link: bool = True,
+    rule: DropRule = DEFAULT_RULE,
 ) -> Registered:
     """Register a parsed notice, idempotently, and stage `task.upserted` for what changed.
 
-    The same content again (a redelivery, a re-upload, the docx of the same txt) changes nothing.
-    A differing content under the same 文号 becomes the next version: tasks added, changed
-    (corrections kept on the fields the new version did not change) and removed (published with
-    `removed=True`), with the diff kept in the notice's history.
+    The same content again (a redelivery, a re-upload, the docx of the same txt) changes nothing,
+    whether it is the version in force or one held pending. A differing content under the same
+    文号 becomes the next version: tasks added, changed (corrections kept on the fields the new
+    version did not change) and removed (published with `removed=True`), with the diff kept in
+    the notice's history; unless it removes more tasks than `rule` allows, when it is held for
+    the office (`held.py`) and nothing changes. Either way it supersedes any older pending one.
     """
-    doc = event.parse.doc
-    doc_no = doc.doc_no or f"未编号通知-{event.notice_id}"
+    incoming = Incoming.of(event)
+    doc_no = incoming.doc_no
     if seen(session, CONSUMER, event.event_id):
         return Registered(doc_no=doc_no, version=0)
-    by_number: dict[int, ParsedTask] = {}
-    for parsed in event.parse.tasks:
-        by_number.setdefault(parsed.number, parsed)
-    fields = {n: parsed_fields(p) for n, p in sorted(by_number.items())}
-    content_hash = _content_hash(event, [{"number": n, **f} for n, f in fields.items()])
     notice = session.get(RegistryNotice, doc_no)
-    if notice is not None:
-        current = session.exec(
-            select(NoticeVersion).where(NoticeVersion.doc_no == doc_no, NoticeVersion.version == notice.version)
-        ).first()
-        if current is not None and current.content_hash == content_hash:
-            remember(session, CONSUMER, event.event_id)
-            session.commit()
-            return Registered(doc_no=doc_no, version=notice.version)
-    version = 1 if notice is None else notice.version + 1
-    if notice is None:
-        notice = RegistryNotice(doc_no=doc_no, notice_id=event.notice_id)
-    notice.notice_id = event.notice_id
-    notice.title, notice.issuer, notice.year, notice.issued_date = doc.title, doc.issuer, doc.year, doc.issued_date
-    notice.version = version
-    notice.received_at = now
-    session.add(notice)
-
-    existing = {t.number: t for t in session.exec(select(RegistryTask).where(RegistryTask.doc_no == doc_no)).all()}
-    actor = f"{doc_no} v{version}"
-    added: list[int] = []
-    changed: list[dict[str, Any]] = []
-    touched: list[RegistryTask] = []
-    for number, new in fields.items():
-        task = existing.get(number)
-        if task is None:
-            task = RegistryTask(
-                task_id=task_id_for(doc_no, number),
-                key=task_key(doc_no, number),
-                notice_id=event.notice_id,
-                doc_no=doc_no,
-                number=number,
-                issued_date=doc.issued_date,
-                year=doc.year,
-                parsed=new,
-                corrections={},
-                updated_at=now,
-                **effective_fields(new, {}),
-            )
-            added.append(number)
-        else:
-            differs = [k for k in PARSED_FIELDS if task.parsed.get(k) != new.get(k)]
-            if not differs and not task.removed:
-                continue
-            before = {k: getattr(task, k) for k in PARSED_FIELDS}
-            # A correction stands only where the parser still says what it said when corrected.
-            dropped = {k: v for k, v in task.corrections.items() if k in differs}
-            task.corrections = {k: v for k, v in task.corrections.items() if k not in differs}
-            task.parsed = new
-            task.removed = False
-            task.notice_id = event.notice_id
-            task.issued_date, task.year = doc.issued_date, doc.year
-            task.version += 1
-            task.updated_at = now
-            apply_effective(task)
-            after = {k: getattr(task, k) for k in PARSED_FIELDS}
-            changes = {
-                k: {"before": _json(before[k]), "after": _json(after[k])}
-                for k in PARSED_FIELDS
-                if before[k] != after[k]
-            }
-            note = f"新版本改动了已更正的字段，更正不再适用：{'、'.join(sorted(dropped))}" if dropped else None
-            session.add(
-                AuditEntry(
-                    task_id=task.task_id,
-                    at=now,
-                    actor=actor,
-                    action="reingest",
-                    changes=changes,
-                    version=task.version,
-                    note=note,
-                )
-            )
-            changed.append({"number": number, "fields": differs})
-        session.add(task)
-        touched.append(task)
-    removed: list[int] = []
-    for number, task in sorted(existing.items()):
-        if number in fields or task.removed:
-            continue
-        task.removed = True
-        task.version += 1
-        task.updated_at = now
-        session.add(task)
-        session.add(
-            AuditEntry(task_id=task.task_id, at=now, actor=actor, action="removed", changes={}, version=task.version)
+    if notice is not None and _known(session, notice, incoming.content_hash):
+        remember(session, CONSUMER, event.event_id)
+        session.commit()
+        return Registered(doc_no=doc_no, version=notice.version)
+    plan = plan_version(session, incoming)
+    version = 1 if notice is None else next_version(session, doc_no, notice.version)
+    supersede_pending(session, doc_no, by=version, now=now)
+    if notice is not None and rule.holds(removed=len(plan.removed), in_force=plan.in_force):
+        hold_version(
+            session,
+            event=event,
+            doc_no=doc_no,
+            version=version,
+            based_on=notice.version,
+            content_hash=incoming.content_hash,
+            task_count=len(incoming.fields),
+            diff=plan.diff(),
+            now=now,
         )
+        registered = Registered(doc_no=doc_no, version=version, diff=plan.diff(), held=True)
+    else:
+        registered = apply_version(
+            session, subjects, incoming, plan, version=version, now=now, actor=f"{doc_no} v{version}", link=link
+        )
+    remember(session, CONSUMER, event.event_id)
+    session.commit()
+    return registered
+
+
+def _known(session: Session, notice: RegistryNotice, content_hash: str) -> bool:
+    current = session.exec(
+        select(NoticeVersion).where(NoticeVersion.doc_no == notice.doc_no, NoticeVersion.version == notice.version)
+    ).first()
+    if current is not None and current.content_hash == content_hash:
+        return True
+    return is_pending(session, notice.doc_no, content_hash)
+
+
+def apply_version(
+    session: Session,
+    subjects: Subjects,
+    incoming: Incoming,
+    plan: Plan,
+    *,
+    version: int,
+    now: datetime,
+    actor: str,
+    note: str | None = None,
+    link: bool = True,
+) -> Registered:
+    """Make `incoming` the version in force and stage its events; the caller commits.
+
+    `actor` and `note` go into each task's audit entry: the version itself when it applies on
+    arrival, the person who confirmed it when it was held.
+    """
+    doc_no, event = incoming.doc_no, incoming.event
+    _put_notice(session, incoming, version=version, now=now)
+    touched: list[RegistryTask] = []
+    added = set(plan.added)
+    for number in incoming.fields:
+        if number in added:
+            touched.append(_new_task(incoming, number, now=now))
+        elif number in plan.changed:
+            task = plan.existing[number]
+            _change_task(session, task, incoming, plan.changed[number], now=now, actor=actor, note=note)
+            touched.append(task)
+    for number in plan.removed:
+        task = plan.existing[number]
+        _remove_task(session, task, now=now, actor=actor, note=note)
         touched.append(task)
-        removed.append(number)
+    session.add_all(touched)
     # One flush and one batch of unit names for the whole notice, not one per task.
     session.flush()
     sync_many(session, touched)
-
-    diff = {"added": added, "removed": removed, "changed": changed}
+    diff = plan.diff()
     session.add(
         NoticeVersion(
             doc_no=doc_no,
             version=version,
             notice_id=event.notice_id,
-            content_hash=content_hash,
-            task_count=len(fields),
+            content_hash=incoming.content_hash,
+            task_count=len(incoming.fields),
             diff=diff,
             received_at=now,
         )
@@ -208,9 +253,87 @@ def register_notice(
     published = publish_tasks(session, subjects, touched, correlation_id=event.notice_id)
     if link:
         suggest_links(session, [t for t in touched if not t.removed], now=now)
-    remember(session, CONSUMER, event.event_id)
-    session.commit()
     return Registered(doc_no=doc_no, version=version, published=published, diff=diff)
+
+
+def _put_notice(session: Session, incoming: Incoming, *, version: int, now: datetime) -> None:
+    doc, notice_id = incoming.event.parse.doc, incoming.event.notice_id
+    notice = session.get(RegistryNotice, incoming.doc_no) or RegistryNotice(doc_no=incoming.doc_no, notice_id=notice_id)
+    notice.notice_id = notice_id
+    notice.title, notice.issuer, notice.year, notice.issued_date = doc.title, doc.issuer, doc.year, doc.issued_date
+    notice.version = version
+    notice.received_at = now
+    session.add(notice)
+
+
+def _new_task(incoming: Incoming, number: int, *, now: datetime) -> RegistryTask:
+    doc, new = incoming.event.parse.doc, incoming.fields[number]
+    return RegistryTask(
+        task_id=task_id_for(incoming.doc_no, number),
+        key=task_key(incoming.doc_no, number),
+        notice_id=incoming.event.notice_id,
+        doc_no=incoming.doc_no,
+        number=number,
+        issued_date=doc.issued_date,
+        year=doc.year,
+        parsed=new,
+        corrections={},
+        updated_at=now,
+        **effective_fields(new, {}),
+    )
+
+
+def _change_task(
+    session: Session,
+    task: RegistryTask,
+    incoming: Incoming,
+    differs: list[str],
+    *,
+    now: datetime,
+    actor: str,
+    note: str | None,
+) -> None:
+    doc = incoming.event.parse.doc
+    before = {k: getattr(task, k) for k in PARSED_FIELDS}
+    # A correction stands only where the parser still says what it said when corrected.
+    dropped = {k: v for k, v in task.corrections.items() if k in differs}
+    task.corrections = {k: v for k, v in task.corrections.items() if k not in differs}
+    task.parsed = incoming.fields[task.number]
+    task.removed = False
+    task.notice_id = incoming.event.notice_id
+    task.issued_date, task.year = doc.issued_date, doc.year
+    task.version += 1
+    task.updated_at = now
+    apply_effective(task)
+    after = {k: getattr(task, k) for k in PARSED_FIELDS}
+    changes = {
+        k: {"before": _json(before[k]), "after": _json(after[k])} for k in PARSED_FIELDS if before[k] != after[k]
+    }
+    notes = [note] if note else []
+    if dropped:
+        notes.append(f"新版本改动了已更正的字段，更正不再适用：{'、'.join(sorted(dropped))}")
+    session.add(
+        AuditEntry(
+            task_id=task.task_id,
+            at=now,
+            actor=actor,
+            action="reingest",
+            changes=changes,
+            version=task.version,
+            note="；".join(notes) or None,
+        )
+    )
+
+
+def _remove_task(session: Session, task: RegistryTask, *, now: datetime, actor: str, note: str | None) -> None:
+    task.removed = True
+    task.version += 1
+    task.updated_at = now
+    session.add(
+        AuditEntry(
+            task_id=task.task_id, at=now, actor=actor, action="removed", changes={}, version=task.version, note=note
+        )
+    )
 
 
 def _json(value: Any) -> Any:

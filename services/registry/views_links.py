@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from services.common.access import ANY_ROLE, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
-from services.common.errors import ApiError
+from services.registry.held import held_of
 from services.registry.links import decide_link, query_links
 from services.registry.models import NoticeVersion, RegistryNotice, RegistryTask, TaskLink
 from services.registry.schemas import (
+    HeldVersionPublic,
     LinkPublic,
     LinksPublic,
     NoticePublic,
     NoticesPublic,
     NoticeVersionPublic,
 )
-from services.registry.search import notice_doc_nos
+from services.registry.version_review import require_notice
 
 router = APIRouter(tags=["links", "notices"])
 READER = Depends(ANY_ROLE)
@@ -83,27 +84,26 @@ def reject_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office: 
     return _links(session, [link])[0]
 
 
-def _notice(session: SessionDep, notice: RegistryNotice) -> NoticePublic:
+def notice_public(session: Session, notice: RegistryNotice) -> NoticePublic:
     versions = session.exec(
         select(NoticeVersion).where(NoticeVersion.doc_no == notice.doc_no).order_by(col(NoticeVersion.version))
     ).all()
     return NoticePublic(
         **notice.model_dump(exclude={"received_at"}),
         versions=[NoticeVersionPublic.model_validate(v, from_attributes=True) for v in versions],
+        held_versions=[
+            HeldVersionPublic.model_validate(h, from_attributes=True) for h in held_of(session, notice.doc_no)
+        ],
     )
 
 
 @router.get("/notices", response_model=NoticesPublic, dependencies=[READER])
 def list_notices(session: SessionDep) -> NoticesPublic:
     rows = session.exec(select(RegistryNotice).order_by(RegistryNotice.doc_no)).all()
-    return NoticesPublic(data=[_notice(session, n) for n in rows], count=len(rows))
+    return NoticesPublic(data=[notice_public(session, n) for n in rows], count=len(rows))
 
 
 @router.get("/notices/{ref}", response_model=NoticePublic, dependencies=[READER])
 def get_notice(ref: str, session: SessionDep) -> NoticePublic:
-    """A notice by 文号 or upload id, with every version and its diff."""
-    for doc_no in notice_doc_nos(session, ref):
-        notice = session.get(RegistryNotice, doc_no)
-        if notice is not None:
-            return _notice(session, notice)
-    raise ApiError(404, "notice_not_found", f"未找到通知 {ref}", f"notice {ref} not found")
+    """A notice by 文号 or upload id, with every version and its diff, and the versions held for the office."""
+    return notice_public(session, require_notice(session, ref))

@@ -11,12 +11,12 @@ from proto.notice import Quantity
 from proto.subjects import Subjects, unit_token
 from proto.task import TaskUpserted, UnitRef
 from services.common.db import create_tables, make_engine
+from services.common.identity import AuthToken, Principal
 from services.common.inbox import InboxEntry
 from services.common.outbox import OutboxEntry
 from services.progress.models import TABLES
 from services.progress.status import Rules
 from services.progress.tasks import apply_task_upserted
-from services.progress.tokens import Principal
 
 SUBJECTS = Subjects("test")
 RULES = Rules()
@@ -27,7 +27,7 @@ DOC = "示政发〔2026〕9号"
 def session(tmp_path: Path) -> Iterator[Session]:
     """A real SQLite database with the progress tables; domain functions run on it directly."""
     engine = make_engine(f"sqlite:///{tmp_path / 'progress.db'}")
-    create_tables(engine, [InboxEntry, OutboxEntry, *TABLES])
+    create_tables(engine, [InboxEntry, OutboxEntry, AuthToken, *TABLES])
     with Session(engine, expire_on_commit=False) as s:
         yield s
     engine.dispose()
