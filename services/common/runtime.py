@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 from proto.envelope import Event
 from proto.subjects import Subjects
+from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
@@ -161,8 +162,12 @@ class ServiceRuntime(Generic[SettingsT]):
         return router
 
 
-def create_service_app(runtime: ServiceRuntime[Any], *, title: str, description: str) -> FastAPI:
+def create_service_app(
+    runtime: ServiceRuntime[Any], *, title: str, description: str, body_limits: Mapping[str, int] | None = None
+) -> FastAPI:
+    """The app every service starts from; `body_limits` gives a route (path in the app) its own body cap."""
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
     app.state.runtime = runtime
     app.include_router(runtime.health_router())
     install_error_handlers(app)
