@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from proto.task import TaskUpserted
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
+from services.registry.directory_io import MAX_DIRECTORY_BYTES
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.handlers import register_handlers
 from services.registry.models import (
@@ -49,7 +50,12 @@ def create_runtime(settings: RegistrySettings | None = None, clock: Clock | None
 
 def create_app(settings: RegistrySettings | None = None, clock: Clock | None = None) -> FastAPI:
     runtime = create_runtime(settings, clock)
-    app = create_service_app(runtime, title="Luoshi registry", description="任务台账登记 / the task registry")
+    app = create_service_app(
+        runtime,
+        title="Luoshi registry",
+        description="任务台账登记 / the task registry",
+        body_limits={"/directory/import": MAX_DIRECTORY_BYTES},
+    )
     app.include_router(task_router)
     app.include_router(directory_router)
     app.include_router(link_router)

@@ -24,6 +24,9 @@ from services.registry.posts import tasks_of_post, upsert_post
 from services.registry.publish import republish
 from services.registry.schemas import ImportReport, PostPut, UnitCreate
 
+# The cap on an imported directory file; the body limit stops reading past it.
+MAX_DIRECTORY_BYTES = 5_000_000
+
 CSV_COLUMNS = (
     "type",
     "name",
