@@ -26,3 +26,11 @@ def crasher(data: bytes, filename: str, content_type: str | None) -> ParsedNotic
 
 def buggy(data: bytes, filename: str, content_type: str | None) -> ParsedNotice:
     raise KeyError("a reader bug")
+
+
+def by_content(data: bytes, filename: str, content_type: str | None) -> ParsedNotice:
+    """Misbehaves as the bytes say ("hog", "sleep", "crash"), else parses them."""
+    from services.ingest.parsing.api import parse_document
+
+    misbehave = {b"hog": hog, b"sleep": sleeper, b"crash": crasher}.get(data)
+    return (misbehave or parse_document)(data, filename, content_type)

@@ -71,3 +71,12 @@ def test_a_child_that_dies_is_too_complex() -> None:
 def test_an_unexpected_error_is_a_parse_error_not_a_crash() -> None:
     with _sandbox(sandbox_targets.buggy) as sandbox:
         assert _too_complex(sandbox).code == "unreadable"
+
+
+def test_a_worker_that_failed_is_replaced_and_the_next_upload_parses() -> None:
+    with _sandbox(sandbox_targets.by_content, timeout_s=2) as sandbox:
+        expected = parse_document(EXAMPLE, "example.txt")
+        for bad in (b"hog", b"sleep", b"crash"):
+            assert _too_complex(sandbox, bad).code == "too_complex"
+            assert sandbox.parse(EXAMPLE, "example.txt", None) == expected
+        assert len(sandbox._all) <= 2
