@@ -113,3 +113,29 @@ def lying_header(mb: int = 40) -> bytes:
             struct.pack_into("<Q", data, pos + 4, 100)
         pos += 4 + size
     return bytes(data)
+
+
+def pdf_bomb(mb: int = 512) -> bytes:
+    """A one-page PDF whose content stream inflates to `mb` MB: the readers' zip guard does not see it,
+    only the sandbox's memory and time limits do."""
+    import zlib
+
+    deflater = zlib.compressobj(1)
+    block = b" " * MB
+    stream = b"".join(deflater.compress(block) for _ in range(mb)) + deflater.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row
-from services.ingest.parsing.readers.zipguard import check_zip, too_complex
+from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row, too_complex
+from services.ingest.parsing.readers.zipguard import check_zip
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W_P, _W_TBL, _W_TR, _W_TC, _W_R = (f"{_W}{n}" for n in ("p", "tbl", "tr", "tc", "r"))

@@ -13,8 +13,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 
-from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import reader_error
+from services.ingest.parsing.readers.segments import reader_error, too_complex
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,6 @@ class ZipLimits:
 DEFAULT_LIMITS = ZipLimits()
 _CHUNK = 64 * 1024
 _DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
-
-
-def too_complex(zh: str, en: str) -> NoticeParseError:
-    return reader_error("too_complex", f"文件过于复杂，无法处理：{zh}", f"the file is too complex to process: {en}")
 
 
 def check_zip(zf: zipfile.ZipFile, limits: ZipLimits = DEFAULT_LIMITS) -> None:
