@@ -103,3 +103,21 @@ async def test_a_yaml_billion_laughs_directory_is_refused(system: System) -> Non
     response = await system.client.post("/api/registry/directory/import", content=text.encode())
     _assert_error(response, 422, "bad_directory_file")
     assert (await system.client.get("/api/registry/units")).json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/progress/tasks/t0-1/progress"),
+        ("POST", "/api/progress/tokens"),
+        ("PATCH", "/api/registry/tasks/t0-1"),
+        ("POST", "/api/registry/units"),
+    ],
+)
+async def test_deeply_nested_json_is_a_4xx(system: System, method: str, path: str) -> None:
+    body = b"[" * 500_000 + b"]" * 500_000
+    response = await system.client.request(
+        method, path, content=body, headers={"Content-Type": "application/json", "If-Match": "*"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]["message_zh"]
