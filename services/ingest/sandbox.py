@@ -25,16 +25,17 @@ from collections.abc import Callable
 from multiprocessing.context import ForkServerContext
 
 from proto.notice import ParsedNotice
+from services.common.errors import ApiError
 from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.parsing.readers.segments import too_complex
 
 _CHILD_MODULE = "services.ingest.sandbox_child"
 _JOBS_PER_WORKER = 100
+# Uploads admitted at once per worker (one parsing, the rest waiting). Each waits in one of the
+# threads that every sync route of the process shares, so the queue must stay short.
+_ADMITTED_PER_WORKER = 4
 ParseFn = Callable[[bytes, str, str | None], ParsedNotice]
 Outcome = tuple[str, ...]
-
-
-def too_complex(zh: str, en: str) -> NoticeParseError:
-    return NoticeParseError("too_complex", f"文件过于复杂，无法处理：{zh} / the file is too complex to process: {en}")
 
 
 class _Worker:
@@ -78,6 +79,7 @@ class ParseSandbox:
         for _ in range(workers):
             self._idle.put(None)
         self._size = workers
+        self._admitted = threading.BoundedSemaphore(workers * _ADMITTED_PER_WORKER)
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -89,7 +91,21 @@ class ParseSandbox:
             self._idle.put(slot or self._new_worker())
 
     def parse(self, data: bytes, filename: str, content_type: str | None) -> ParsedNotice:
-        """Like `parse_document`, in a worker; raises `NoticeParseError` (`too_complex` past a limit)."""
+        """Like `parse_document`, in a worker; raises `NoticeParseError` (`too_complex` past a limit),
+        or `ApiError` 503 when too many uploads already wait for a worker."""
+        if not self._admitted.acquire(blocking=False):
+            raise ApiError(
+                503,
+                "parser_busy",
+                "正在解析的文件过多，请稍后重试",
+                "too many files are being parsed; try again shortly",
+            )
+        try:
+            return self._parse_admitted(data, filename, content_type)
+        finally:
+            self._admitted.release()
+
+    def _parse_admitted(self, data: bytes, filename: str, content_type: str | None) -> ParsedNotice:
         worker = self._idle.get() or self._new_worker()
         outcome: Outcome | None = None
         try:

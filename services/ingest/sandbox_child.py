@@ -15,6 +15,7 @@ import pdfplumber  # noqa: F401  (preloaded for the workers)
 from proto.notice import ParsedNotice
 from services.ingest.parsing.api import parse_document
 from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.parsing.readers.segments import too_complex
 
 ParseFn = Callable[[bytes, str, str | None], ParsedNotice]
 
@@ -42,11 +43,7 @@ def _parse_one(parse: ParseFn, data: bytes, filename: str, content_type: str | N
     except NoticeParseError as exc:
         return ("error", exc.code, exc.message)
     except (MemoryError, RecursionError):
-        return (
-            "fatal",
-            "too_complex",
-            f"文件过于复杂，无法处理：解析时超出 {memory_mb} MB 内存上限"
-            f" / the file is too complex to process: parsing exceeded the {memory_mb} MB memory limit",
-        )
+        error = too_complex(f"解析时超出 {memory_mb} MB 内存上限", f"parsing exceeded the {memory_mb} MB memory limit")
+        return ("fatal", error.code, error.message)
     except Exception as exc:  # a reader bug on odd input must still come back as a 4xx, never a 500
         return ("error", "unreadable", f"无法读取该文件 / the file could not be read ({type(exc).__name__})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from importlib import resources
 
 import pytest
 
+from services.common.errors import ApiError
 from services.ingest.parsing.api import parse_document
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.sandbox import ParseFn, ParseSandbox
@@ -18,8 +20,8 @@ EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notic
 
 
 @contextmanager
-def _sandbox(parse: ParseFn | None = None, timeout_s: float = 20) -> Iterator[ParseSandbox]:
-    sandbox = ParseSandbox(memory_mb=384, timeout_s=timeout_s, workers=2, parse=parse)
+def _sandbox(parse: ParseFn | None = None, timeout_s: float = 20, workers: int = 2) -> Iterator[ParseSandbox]:
+    sandbox = ParseSandbox(memory_mb=384, timeout_s=timeout_s, workers=workers, parse=parse)
     sandbox.start()
     try:
         yield sandbox
@@ -80,3 +82,24 @@ def test_a_worker_that_failed_is_replaced_and_the_next_upload_parses() -> None:
             assert _too_complex(sandbox, bad).code == "too_complex"
             assert sandbox.parse(EXAMPLE, "example.txt", None) == expected
         assert len(sandbox._all) <= 2
+
+
+def test_uploads_past_the_queue_are_refused_at_once_with_503() -> None:
+    # One worker admits four uploads: one parsing (here: sleeping to its time limit), three waiting.
+    with _sandbox(sandbox_targets.by_content, timeout_s=1, workers=1) as sandbox:
+        waiting = [threading.Thread(target=_refused_quietly, args=(sandbox,)) for _ in range(4)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        with pytest.raises(ApiError) as caught:
+            sandbox.parse(EXAMPLE, "example.txt", None)
+        assert caught.value.status == 503 and caught.value.zh and caught.value.en
+        assert time.monotonic() - started < 0.5
+        for thread in waiting:
+            thread.join()
+
+
+def _refused_quietly(sandbox: ParseSandbox) -> None:
+    with pytest.raises(NoticeParseError):
+        sandbox.parse(b"sleep", "n.txt", None)
