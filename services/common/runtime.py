@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +21,7 @@ from proto.subjects import Subjects
 from proto.token import TokenChanged
 from services.common.access import PUBLIC, seal_router
 from services.common.audit import AuditRecord, audit_router
+from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
@@ -194,10 +195,19 @@ class ServiceRuntime(Generic[SettingsT]):
 
 
 def create_service_app(
-    runtime: ServiceRuntime[Any], *, title: str, description: str, routers: Sequence[APIRouter]
+    runtime: ServiceRuntime[Any],
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A service's app: its routers, health and audit routes, and every undeclared route refused."""
+    """A service's app: its routers, health and audit routes, every undeclared route refused, bodies capped.
+
+    `body_limits` gives a route (path in the app) its own body cap.
+    """
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
     app.state.runtime = runtime
     app.state.routers = [runtime.health_router(), *routers, audit_router()]
     for router in app.state.routers:

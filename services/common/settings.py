@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")
     max_deliver: int = Field(default=5, description="Deliveries of one event before it goes to the dead letters.")
     outbox_interval_s: float = Field(default=1.0, description="How often unpublished events are retried.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body a route takes unless it sets its own (413 beyond)."
+    )
     outbox_keep_days: float = Field(
         default=7.0, ge=0, description="Days a published event stays in the outbox before it is deleted (0: kept)."
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from sqlmodel import Session, select
 
-from proto.notice import NoticeParsed
+from proto.notice import NoticeParsed, ParsedNotice
 from proto.subjects import Subjects
 from services.common.outbox import stage
 from services.ingest.models import NoticeUpload
@@ -17,19 +18,29 @@ def notice_id_for(sha256: str) -> str:
     return sha256[:16]
 
 
+Parse = Callable[[bytes, str, str | None], ParsedNotice]
+
+
 def accept_notice(
-    *, session: Session, subjects: Subjects, data: bytes, filename: str, content_type: str | None
+    *,
+    session: Session,
+    subjects: Subjects,
+    data: bytes,
+    filename: str,
+    content_type: str | None,
+    parse: Parse = parse_document,
 ) -> tuple[NoticeUpload, bool]:
     """Parse and record an upload; returns the record and whether it was new.
 
     Identical bytes are idempotent: the first record comes back and nothing is published again.
-    A `NoticeParseError` leaves nothing written and nothing published.
+    A `NoticeParseError` leaves nothing written and nothing published. The service passes its
+    sandbox's `parse`, so an upload is parsed in a child process with memory and time limits.
     """
     sha = hashlib.sha256(data).hexdigest()
     existing = session.exec(select(NoticeUpload).where(NoticeUpload.sha256 == sha)).first()
     if existing is not None:
         return existing, False
-    parsed = parse_document(data, filename, content_type)
+    parsed = parse(data, filename, content_type)
     record = NoticeUpload(
         notice_id=notice_id_for(sha),
         sha256=sha,

@@ -50,6 +50,7 @@ def upload_notice(
             data=data,
             filename=file.filename or "notice",
             content_type=file.content_type,
+            parse=runtime.sandbox.parse,
         )
     except NoticeParseError as exc:
         session.rollback()

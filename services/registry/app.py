@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from proto.task import TaskUpserted
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
+from services.registry.directory_io import MAX_DIRECTORY_BYTES
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.handlers import register_handlers
 from services.registry.models import (
@@ -57,4 +58,5 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
         title="Luoshi registry",
         description="任务台账登记 / the task registry",
         routers=[task_router, directory_router, link_router, version_router],
+        body_limits={"/directory/import": MAX_DIRECTORY_BYTES},
     )

@@ -24,6 +24,9 @@ from services.registry.posts import tasks_of_post, upsert_post
 from services.registry.publish import republish
 from services.registry.schemas import ImportReport, PostPut, UnitCreate
 
+# The cap on an imported directory file; the body limit stops reading past it.
+MAX_DIRECTORY_BYTES = 5_000_000
+
 CSV_COLUMNS = (
     "type",
     "name",
@@ -65,7 +68,7 @@ def parse_directory(text: str, fmt: str) -> dict[str, list[dict[str, Any]]]:
             out[bucket].append(entry)
         return out
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_NoAliasLoader) or {}
     except yaml.YAMLError as exc:
         raise ApiError(422, "bad_directory_file", "目录文件不是有效的 YAML", f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -73,6 +76,17 @@ def parse_directory(text: str, fmt: str) -> dict[str, list[dict[str, Any]]]:
             422, "bad_directory_file", "目录文件应包含 units、groups、posts", "expected units, groups, posts"
         )
     return {k: list(data.get(k) or []) for k in ("units", "groups", "posts")}
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses anchors' aliases: a directory never needs them, and nested aliases are the
+    YAML billion laughs (a few KB that expand to gigabytes as soon as anything walks them)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def import_directory(

@@ -11,7 +11,12 @@ from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
 from services.registry.directory import Groups, add_alias, merge_units, require_unit, set_members, upsert_unit
-from services.registry.directory_io import export_directory, import_directory, render_directory
+from services.registry.directory_io import (
+    MAX_DIRECTORY_BYTES,
+    export_directory,
+    import_directory,
+    render_directory,
+)
 from services.registry.directory_models import Post, PostHolder, Unit, UnitAlias
 from services.registry.models import Assignment
 from services.registry.posts import post_id_for, tasks_of_post, upsert_post
@@ -241,7 +246,7 @@ async def import_(
     format: str = Query("yaml", pattern="^(yaml|csv)$"),
     content_length: int | None = Header(None),
 ) -> ImportReport:
-    if content_length is not None and content_length > 5_000_000:
+    if content_length is not None and content_length > MAX_DIRECTORY_BYTES:
         raise ApiError(413, "directory_too_large", "目录文件过大（上限 5 MB）", "directory file too large (5 MB)")
     raw = await request.body()
     try:

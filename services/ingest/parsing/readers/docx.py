@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row
-
-# A zip bomb posing as a docx must not take the machine's memory.
-_MAX_DOCUMENT_XML = 512 * 1024 * 1024
-
+from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row, too_complex
+from services.ingest.parsing.readers.zipguard import check_zip
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W_P, _W_TBL, _W_TR, _W_TC, _W_R = (f"{_W}{n}" for n in ("p", "tbl", "tr", "tc", "r"))
@@ -97,9 +94,8 @@ def _open_docx(data: bytes) -> tuple[Any, _Styles]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            info = zf.getinfo("word/document.xml")
-        if info.file_size > _MAX_DOCUMENT_XML:
-            raise reader_error("corrupt", "docx 正文过大，疑似损坏", "the docx body is implausibly large")
+            zf.getinfo("word/document.xml")
+            check_zip(zf)
         document = docx.Document(io.BytesIO(data))
         styles_el = document.styles.element
     except NoticeParseError:
@@ -109,12 +105,16 @@ def _open_docx(data: bytes) -> tuple[Any, _Styles]:
         if "not a Word file" in str(exc):
             raise reader_error("unsupported_type", "不是 Word 文档（docx）", "not a Word document (docx)") from exc
         raise reader_error("corrupt", "docx 文件已损坏", "the docx file is corrupt") from exc
+    except XMLSyntaxError as exc:
+        # libxml2's own guards (depth over 256, entity amplification) are the file's complexity, not damage.
+        if "depth" in str(exc) or "amplification" in str(exc):
+            raise too_complex("XML 嵌套过深或实体展开过多", "XML nested too deeply or expanding too far") from exc
+        raise reader_error("corrupt", "docx 文件已损坏", "the docx file is corrupt") from exc
     # zlib.error: a damaged deflate stream; NotImplementedError: a compression method zipfile lacks.
     except (
         zipfile.BadZipFile,
         KeyError,
         PackageNotFoundError,
-        XMLSyntaxError,
         OSError,
         EOFError,
         zlib.error,

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row
+from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row, too_complex
 
 # Font names that mean a bold face: explicit weights, Acrobat's ",Bold" suffix, and 黑体 (Hei)
 # families, which Chinese official documents use for emphasis. YaHei is a regular-weight UI face
@@ -250,6 +250,9 @@ def read_pdf(data: bytes) -> str:
 
     def classify(exc: BaseException) -> NoticeParseError:
         cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+        if isinstance(cause, MemoryError):
+            # Under the sandbox's address-space cap: a stream that inflates past it (a PDF bomb).
+            return too_complex("PDF 内容展开后超出内存上限", "the PDF's content inflates past the memory limit")
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
             return reader_error("encrypted", "PDF 已加密，无法读取，请去掉密码后重新上传", "the PDF is encrypted")
         return reader_error("corrupt", "PDF 文件已损坏，无法读取", "the PDF file is corrupt")
@@ -261,8 +264,8 @@ def read_pdf(data: bytes) -> str:
                 lines.extend(_page_text(page))
                 # Pages cache their parsed objects; drop them so a long PDF stays small in memory.
                 page.close()
-    except NoticeParseError:
-        raise
+    except (NoticeParseError, MemoryError):
+        raise  # running out of memory is the file's size, which the sandbox reports, not damage
     except Exception as exc:  # pdfminer raises many kinds (PSEOF, KeyError, TypeError…) on bad input
         raise classify(exc) from exc
     return "\n".join(lines)

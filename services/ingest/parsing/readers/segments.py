@@ -14,6 +14,11 @@ def reader_error(code: str, zh: str, en: str) -> NoticeParseError:
     return NoticeParseError(code, f"{zh} / {en}")
 
 
+def too_complex(zh: str, en: str) -> NoticeParseError:
+    """A file refused for what reading it would cost (size, depth, memory), not for damage."""
+    return reader_error("too_complex", f"文件过于复杂，无法处理：{zh}", f"the file is too complex to process: {en}")
+
+
 def coalesce(segments: Iterable[Segment]) -> list[Segment]:
     """Merge adjacent runs of equal boldness; whitespace between two bold runs joins them."""
     items = [(t, b) for t, b in segments if t]

@@ -1,0 +1,105 @@
+"""Parsing in a child process: the same parse as in-process, and a bounded failure for the rest."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+
+import pytest
+
+from services.common.errors import ApiError
+from services.ingest.parsing.api import parse_document
+from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.sandbox import ParseFn, ParseSandbox
+from tests.ingest import hostile, sandbox_targets
+
+EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
+
+
+@contextmanager
+def _sandbox(parse: ParseFn | None = None, timeout_s: float = 20, workers: int = 2) -> Iterator[ParseSandbox]:
+    sandbox = ParseSandbox(memory_mb=384, timeout_s=timeout_s, workers=workers, parse=parse)
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[ParseSandbox]:
+    with _sandbox() as sandbox:
+        yield sandbox
+
+
+def _too_complex(sandbox: ParseSandbox, data: bytes = EXAMPLE, name: str = "n.txt") -> NoticeParseError:
+    with pytest.raises(NoticeParseError) as caught:
+        sandbox.parse(data, name, None)
+    zh, _, en = caught.value.message.partition(" / ")
+    assert zh and en
+    return caught.value
+
+
+def test_a_child_parses_as_the_library_does(sandbox: ParseSandbox) -> None:
+    assert sandbox.parse(EXAMPLE, "example.txt", "text/plain") == parse_document(EXAMPLE, "example.txt", "text/plain")
+
+
+def test_a_reader_refusal_comes_back_as_itself(sandbox: ParseSandbox) -> None:
+    assert _too_complex(sandbox, hostile.billion_laughs(), "n.docx").code == "unsafe_xml"
+
+
+def test_a_child_past_its_memory_cap_is_too_complex() -> None:
+    with _sandbox(sandbox_targets.hog) as sandbox:
+        error = _too_complex(sandbox)
+        assert error.code == "too_complex"
+        assert "384 MB" in error.message
+
+
+def test_a_child_past_its_time_is_killed() -> None:
+    with _sandbox(sandbox_targets.sleeper, timeout_s=1) as sandbox:
+        started = time.monotonic()
+        assert _too_complex(sandbox).code == "too_complex"
+        assert time.monotonic() - started < 5
+
+
+def test_a_child_that_dies_is_too_complex() -> None:
+    with _sandbox(sandbox_targets.crasher) as sandbox:
+        assert _too_complex(sandbox).code == "too_complex"
+
+
+def test_an_unexpected_error_is_a_parse_error_not_a_crash() -> None:
+    with _sandbox(sandbox_targets.buggy) as sandbox:
+        assert _too_complex(sandbox).code == "unreadable"
+
+
+def test_a_worker_that_failed_is_replaced_and_the_next_upload_parses() -> None:
+    with _sandbox(sandbox_targets.by_content, timeout_s=2) as sandbox:
+        expected = parse_document(EXAMPLE, "example.txt")
+        for bad in (b"hog", b"sleep", b"crash"):
+            assert _too_complex(sandbox, bad).code == "too_complex"
+            assert sandbox.parse(EXAMPLE, "example.txt", None) == expected
+        assert len(sandbox._all) <= 2
+
+
+def test_uploads_past_the_queue_are_refused_at_once_with_503() -> None:
+    # One worker admits four uploads: one parsing (here: sleeping to its time limit), three waiting.
+    with _sandbox(sandbox_targets.by_content, timeout_s=1, workers=1) as sandbox:
+        waiting = [threading.Thread(target=_refused_quietly, args=(sandbox,)) for _ in range(4)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        with pytest.raises(ApiError) as caught:
+            sandbox.parse(EXAMPLE, "example.txt", None)
+        assert caught.value.status == 503 and caught.value.zh and caught.value.en
+        assert time.monotonic() - started < 0.5
+        for thread in waiting:
+            thread.join()
+
+
+def _refused_quietly(sandbox: ParseSandbox) -> None:
+    with pytest.raises(NoticeParseError):
+        sandbox.parse(b"sleep", "n.txt", None)
