@@ -9,15 +9,17 @@ a wall of dashboards polling at once never holds more pooled connections than th
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from services.common.errors import ApiError
+from services.common.identity import Principal
 from services.common.prepared import Prepared
 from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
-from services.progress.reports import task_not_found
+from services.progress.reports import authorise_unit, task_not_found
 from services.progress.rollups import DIMENSIONS
 from services.progress.schemas import RollupsPublic, TaskStatus
 
@@ -66,11 +68,16 @@ def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
 
 
-def task_status(*, conn: Connection, task_id: str, today: date, limit: int, offset: int) -> TaskStatus:
+def task_status(
+    *, conn: Connection, task_id: str, today: date, limit: int, offset: int, viewer: Principal | None = None
+) -> TaskStatus:
+    """A task's status and history; a unit reads only the tasks it hosts or helps with."""
     found = _Q_TASK.mappings(conn, {"task_id": task_id})
     task = found[0] if found else None
     if task is None or task["removed"]:
         raise task_not_found(task_id)
+    if viewer is not None and viewer.role == "unit":
+        authorise_unit(viewer, SimpleNamespace(**task))
     unsigned = [unit_id for (unit_id,) in _Q_UNSIGNED.rows(conn, {"task_id": task_id})]
     last = task["last_report_at"]
     return TaskStatus.model_validate(

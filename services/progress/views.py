@@ -148,7 +148,7 @@ def delete_token(
 @router.get("/tasks/{task_id}/status", response_model=TaskStatus)
 async def get_task_status(
     task_id: str,
-    _reader: AnyRoleDep,
+    reader: AnyRoleDep,
     runtime: RuntimeDep,
     limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
     offset: int = Query(0, ge=0),
@@ -156,7 +156,7 @@ async def get_task_status(
     def read() -> TaskStatus:
         with runtime.engine.connect() as conn:
             return reads.task_status(
-                conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset
+                conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset, viewer=reader
             )
 
     return await runtime.run_db(read)

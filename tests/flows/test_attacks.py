@@ -59,6 +59,12 @@ async def test_a_unit_cannot_take_over_another_units_task(system: System, exampl
         f"/api/progress/tasks/{task['task_id']}/progress", json={"percent": 100}, headers=bearer(other)
     )
     assert report.status_code == 403, report.text
+    # Nor read what that task's units wrote; its own tasks it reads.
+    status = await system.anonymous.get(f"/api/progress/tasks/{task['task_id']}/status", headers=bearer(other))
+    assert (status.status_code, status.json()["error"]["code"]) == (403, "unit_not_responsible")
+    own = next(t for t in example if OTHER in [u["name"] for u in t["host_units"] + t["co_units"]])
+    mine = await system.anonymous.get(f"/api/progress/tasks/{own['task_id']}/status", headers=bearer(other))
+    assert mine.status_code == 200, mine.text
 
 
 async def test_an_anonymous_upload_cannot_replace_a_notice(system: System, example: list[dict]) -> None:  # type: ignore[type-arg]
