@@ -20,11 +20,12 @@ from proto.envelope import Event
 from proto.subjects import Subjects
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
-from services.common.errors import install_error_handlers
+from services.common.errors import document_errors, install_error_handlers
 from services.common.inbox import InboxEntry
 from services.common.messaging import Handle, Publishers, create_broker, durable_consumer, ensure_streams
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
+from services.common.urlguard import RefuseControlCharacters
 
 log = logging.getLogger(__name__)
 
@@ -166,4 +167,6 @@ def create_service_app(runtime: ServiceRuntime[Any], *, title: str, description:
     app.state.runtime = runtime
     app.include_router(runtime.health_router())
     install_error_handlers(app)
+    document_errors(app)
+    app.add_middleware(RefuseControlCharacters)
     return app

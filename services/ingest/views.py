@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, UploadFile, status
 
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
+from services.common.params import Limit, Offset
 from services.ingest.models import NoticeAccepted, NoticeDetail, NoticeSummary, NoticeUpload
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.service import accept_notice, list_notices
@@ -53,9 +54,7 @@ def upload_notice(
 
 
 @router.get("/notices", response_model=list[NoticeSummary])
-def get_notices(
-    session: SessionDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
-) -> list[NoticeSummary]:
+def get_notices(session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> list[NoticeSummary]:
     return [
         NoticeSummary.model_validate(r, from_attributes=True)
         for r in list_notices(session=session, limit=limit, offset=offset)

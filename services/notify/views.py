@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.params import Limit, Offset
 from services.notify.models import AckIn, EscalationPublic
 from services.notify.service import acknowledge, list_escalations
 
@@ -15,8 +16,8 @@ def get_escalations(
     unit: str | None = Query(None, max_length=200),
     level: str | None = Query(None, max_length=20),
     open_only: bool = Query(False, alias="open"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[EscalationPublic]:
     rows = list_escalations(session=session, unit=unit, level=level, open_only=open_only, limit=limit, offset=offset)
     return [EscalationPublic.model_validate(r, from_attributes=True) for r in rows]

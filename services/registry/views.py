@@ -8,6 +8,8 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.errors import ApiError
+from services.common.params import Limit, Offset, has_control_characters
 from services.registry.corrections import audit_of, correct_task, etag_of, require_task
 from services.registry.links import series_of
 from services.registry.posts import LeaderBook
@@ -26,7 +28,10 @@ async def actor_of(
         description="Who makes the change; percent-encoded UTF-8 for non-ASCII names (HTTP headers are ASCII).",
     ),
 ) -> str:
-    return unquote(value).strip()[:100] or "office"
+    actor = unquote(value).strip()[:100]
+    if has_control_characters(actor):
+        raise ApiError(422, "invalid_request", "X-Luoshi-User 含有控制字符", "X-Luoshi-User holds control characters")
+    return actor or "office"
 
 
 ActorHeader = Depends(actor_of)
@@ -52,8 +57,8 @@ def list_tasks(
     due_after: date | None = Query(None),
     q: str | None = Query(None, max_length=200, description="Text the task must contain."),
     include_removed: bool = Query(False, description="Also tasks a later notice version removed."),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> TasksPublic:
     query = TaskQuery(
         unit=unit,
@@ -76,8 +81,8 @@ def unit_tasks(
     unit_id: str,
     session: SessionDep,
     role: str | None = Query(None, pattern="^(host|co)$"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> TasksPublic:
     return _page(session, TaskQuery(unit=unit_id, role=role, limit=limit, offset=offset))
 

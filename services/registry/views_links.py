@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
+from services.common.params import Limit, Offset, RowId
 from services.registry.links import decide_link, query_links
 from services.registry.models import NoticeVersion, RegistryNotice, RegistryTask, TaskLink
 from services.registry.schemas import (
@@ -49,8 +50,8 @@ def list_links(
     task: str | None = Query(None, max_length=64, description="Links of this task, either end."),
     notice: str | None = Query(None, max_length=200, description="Links touching this notice (文号)."),
     min_confidence: float = Query(0.0, ge=0.0, le=1.0),
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> LinksPublic:
     rows, total = query_links(
         session,
@@ -66,13 +67,13 @@ def list_links(
 
 
 @router.post("/links/{link_id}/confirm", response_model=LinkPublic)
-def confirm_link(link_id: int, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
+def confirm_link(link_id: RowId, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
     link = decide_link(session, link_id, status="confirmed", actor=actor, now=runtime.clock.now())
     return _links(session, [link])[0]
 
 
 @router.post("/links/{link_id}/reject", response_model=LinkPublic)
-def reject_link(link_id: int, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
+def reject_link(link_id: RowId, session: SessionDep, runtime: RuntimeDep, actor: str = ActorHeader) -> LinkPublic:
     link = decide_link(session, link_id, status="rejected", actor=actor, now=runtime.clock.now())
     return _links(session, [link])[0]
 
