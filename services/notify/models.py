@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
+from services.common.params import Line
+
 
 class Escalation(SQLModel, table=True):
     __tablename__ = "notify_escalation"
@@ -40,4 +42,4 @@ class EscalationPublic(BaseModel):
 
 
 class AckIn(BaseModel):
-    by: str = Field(min_length=1, max_length=100, description="Who acknowledges (a leader or office staff).")
+    by: Line = Field(min_length=1, max_length=100, description="Who acknowledges (a leader or office staff).")
