@@ -139,6 +139,23 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def _parent_for(session: Session, unit: Unit, parent: Unit) -> str:
+    """The parent's id, once sure the unit is not the parent itself or one of its ancestors."""
+    seen: set[str] = set()
+    current: Unit | None = parent
+    while current is not None and current.unit_id not in seen:
+        if current.unit_id == unit.unit_id:
+            raise ApiError(
+                422,
+                "parent_cycle",
+                f"单位 {unit.name} 不能以 {parent.name} 为上级：上级链会回到自身",
+                f"unit {unit.name} cannot have {parent.name} as parent: the chain would loop",
+            )
+        seen.add(current.unit_id)
+        current = session.get(Unit, current.parent_id) if current.parent_id else None
+    return parent.unit_id
+
+
 def upsert_unit(
     session: Session,
     *,
@@ -176,7 +193,7 @@ def upsert_unit(
         unit.is_group = True
     unit.kind = check_kind(kind) if kind else ("group" if unit.is_group else guess_kind(cleaned))
     if parent:
-        unit.parent_id = require_unit(session, parent).unit_id
+        unit.parent_id = _parent_for(session, unit, require_unit(session, parent))
     if member_kinds is not None:
         unit.member_kinds = [check_kind(k) for k in member_kinds]
     if member_parent:
