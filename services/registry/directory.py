@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
 from proto.subjects import unit_token
+from services.common.db import insert_missing
 from services.common.errors import ApiError
 from services.registry.directory_models import UNIT_KINDS, GroupMember, Unit, UnitAlias
 from services.registry.models import Assignment
 from services.registry.names import clean, guess_kind, is_collective, match_key
+
+_Row = TypeVar("_Row", Unit, UnitAlias)
 
 
 def _follow(session: Session, unit: Unit | None) -> Unit | None:
@@ -92,21 +96,20 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
             unit_id = unit_token(name_clean)
             found = get(unit_id)
             if found is None:
-                found = Unit(
+                provisional = Unit(
                     unit_id=unit_id,
                     name=name_clean,
                     kind=guess_kind(name_clean),
                     provisional=True,
                     is_group=is_collective(name_clean),
                 )
-                session.add(found)
-                units[unit_id] = found
+                # Another notice's handler may be creating the same unit at this moment.
+                found = units[unit_id] = _created(session, provisional)
             key = match_key(name_clean)
             row = aliases.get(key)
             if row is None:
-                aliases[key] = row = UnitAlias(key=key, alias=clean(name_clean), unit_id=unit_id)
-                session.add(row)
-            elif row.unit_id != unit_id:
+                aliases[key] = row = _created(session, UnitAlias(key=key, alias=clean(name_clean), unit_id=unit_id))
+            if row.unit_id != unit_id:
                 row.unit_id = unit_id
                 row.alias = clean(name_clean)
                 session.add(row)
@@ -117,12 +120,19 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
     return out
 
 
+def _created(session: Session, row: _Row) -> _Row:
+    """The row as stored: inserted now unless it exists (see `insert_missing`)."""
+    insert_missing(session, [row])
+    keys = tuple(getattr(row, c.key) for c in type(row).__table__.primary_key.columns)  # type: ignore[attr-defined]
+    stored = session.get(type(row), keys if len(keys) > 1 else keys[0])
+    assert stored is not None
+    return stored
+
+
 def _put_alias(session: Session, alias: str, unit_id: str) -> None:
     key = match_key(alias)
-    row = session.get(UnitAlias, key)
-    if row is None:
-        session.add(UnitAlias(key=key, alias=clean(alias), unit_id=unit_id))
-    elif row.unit_id != unit_id:
+    row = session.get(UnitAlias, key) or _created(session, UnitAlias(key=key, alias=clean(alias), unit_id=unit_id))
+    if row.unit_id != unit_id:
         row.unit_id = unit_id
         row.alias = clean(alias)
         session.add(row)
@@ -183,7 +193,9 @@ def upsert_unit(
     else:
         absorbed = None
     if unit is None:
-        unit = session.get(Unit, unit_token(cleaned)) or Unit(unit_id=unit_token(cleaned), name=cleaned)
+        unit = session.get(Unit, unit_token(cleaned)) or _created(
+            session, Unit(unit_id=unit_token(cleaned), name=cleaned)
+        )
         unit.merged_into = None
     unit.name = cleaned
     unit.provisional = False
