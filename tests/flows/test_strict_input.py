@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from services.common.natsserver import NatsServer
 from tests.flows.conftest import System
 from tests.flows.test_bad_input import _a_task, _assert_error, _reports
 from tests.progress.support import bearer, office_token, unit_token
+from tests.progress.test_api import _tasks, running
 
 pytestmark = pytest.mark.nats
 
@@ -213,3 +216,24 @@ async def test_actor_header_with_control_characters_is_refused(system: System) -
         f"/api/registry/tasks/{task['task_id']}", json={"text": "新文字"}, headers={"X-Luoshi-User": "a%00b"}
     )
     _assert_error(response, 422)
+
+
+@pytest.mark.postgres
+async def test_nul_is_refused_before_postgresql_sees_it(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path, pg_databases: dict[str, str]
+) -> None:
+    """PostgreSQL refuses NUL in text with an error of its own; it must never get that far."""
+    async with running(nats_server, subject_root, tmp_path, pg_databases) as (app, client, _clock):
+        ids = await _tasks(client)
+        task_id = ids[1]
+        office = office_token(app)
+        task = (await client.get(f"/api/registry/tasks/{task_id}")).json()
+        unit = await unit_token(client, office, task["host_units"][0]["name"])
+        url = f"/api/progress/tasks/{task_id}/progress"
+        nul = {"percent": 10, "narrative": "完成\x00一半"}
+        _assert_error(await client.post(url, json=nul, headers=bearer(unit)), 422, "invalid_request")
+        label = {"role": "unit", "unit": task["host_units"][0]["name"], "label": "a\x00"}
+        _assert_error(await client.post("/api/progress/tokens", json=label, headers=bearer(office)), 422)
+        _assert_error(await client.get("/api/registry/tasks", params={"q": "a\x00b"}), 422, "invalid_request")
+        _assert_error(await client.get("/api/registry/tasks/t%00"), 422, "invalid_request")
+        assert (await client.post(url, json={"percent": 10}, headers=bearer(unit))).status_code == 201
