@@ -1,0 +1,132 @@
+"""Schemathesis against each service's OpenAPI: no 5xx, and answers as documented.
+
+Each service is built with `create_app` and started with its lifespan on the session's
+nats-server (schemathesis starts the lifespan once per app, on its own event loop thread).
+Every operation gets `FUZZ_EXAMPLES` generated requests (derandomized: the same on every run),
+once without a token and once with an office token; every failure of every operation is
+collected, so one run shows all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.python.asgi import shutdown_lifespans
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from sqlmodel import Session
+
+from services.common.clock import ManualClock
+from services.common.natsserver import NatsServer
+from services.ingest.app import create_app as create_ingest
+from services.ingest.settings import IngestSettings
+from services.notify.app import create_app as create_notify
+from services.notify.settings import NotifySettings
+from services.progress.app import create_app as create_progress
+from services.progress.settings import ProgressSettings
+from services.progress.tokens import issue_token
+from services.registry.app import create_app as create_registry
+from services.registry.settings import RegistrySettings
+
+pytestmark = pytest.mark.nats
+
+FUZZ_EXAMPLES = int(os.environ.get("LUOSHI_FUZZ_EXAMPLES", "15"))
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+FACTORIES: dict[str, tuple[Callable[..., FastAPI], type]] = {
+    "ingest": (create_ingest, IngestSettings),
+    "registry": (create_registry, RegistrySettings),
+    "progress": (create_progress, ProgressSettings),
+    "notify": (create_notify, NotifySettings),
+}
+
+
+@dataclass
+class Tally:
+    operations: int = 0
+    examples: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def apps(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastAPI]]:
+    root = f"f{uuid.uuid4().hex[:10]}"
+    data: Path = tmp_path_factory.mktemp("fuzz")
+    clock = ManualClock(datetime(2026, 3, 1, 9, 0))
+    built = {
+        name: factory(settings_class(nats_url=nats_server.url, data_dir=data, subject_root=root), clock)
+        for name, (factory, settings_class) in FACTORIES.items()
+    }
+    yield built
+    shutdown_lifespans()
+
+
+def _office_token(progress: FastAPI) -> str:
+    runtime = progress.state.runtime
+    with progress.state.write_gate, Session(runtime.engine) as session:
+        _row, secret, _unit = issue_token(session=session, role="office", now=runtime.clock.now(), label="fuzz")
+    return secret
+
+
+# The one place that says who the fuzzer is; change it when every service takes the shared identity.
+@pytest.fixture(params=["anonymous", "office"])
+def auth_headers(request: pytest.FixtureRequest, apps: dict[str, FastAPI]) -> dict[str, str]:
+    if request.param == "anonymous":
+        return {}
+    schemathesis.openapi.from_asgi("/openapi.json", apps["progress"])  # starts its lifespan: tables exist
+    return {"Authorization": f"Bearer {_office_token(apps['progress'])}"}
+
+
+def _fuzz_operation(operation: Any, mode: GenerationMode, headers: dict[str, str], tally: Tally) -> None:
+    @given(case=operation.as_strategy(mode))
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        tally.examples += 1
+        try:
+            case.call_and_validate(headers=headers, checks=CHECKS)
+        # Every failure is collected, not only the first; FailureGroup is a BaseExceptionGroup.
+        except (Exception, FailureGroup) as exc:
+            label = f"{operation.label}: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+            tally.failures.setdefault(label, str(exc)[:2000])
+
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing in the operation can be made invalid (no parameters, no body).
+        if mode is not GenerationMode.NEGATIVE:
+            raise
+
+
+@pytest.mark.parametrize("service", list(FACTORIES))
+def test_service_answers_as_documented(
+    service: str, apps: dict[str, FastAPI], auth_headers: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", apps[service])
+    tally = Tally()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        tally.operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz_operation(operation, mode, auth_headers, tally)
+    with capsys.disabled():
+        print(f"\n{service}: {tally.operations} operations, {tally.examples} examples, {len(tally.failures)} failures")
+    assert not tally.failures, "\n\n".join(f"{label}\n{text}" for label, text in tally.failures.items())
