@@ -10,10 +10,12 @@ collected, so one run shows all of them.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.python.asgi import shutdown_lifespans
+from schemathesis.python.asgi import get_client, shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 from sqlmodel import Session
 
@@ -89,8 +91,8 @@ def auth_headers(request: pytest.FixtureRequest, apps: dict[str, FastAPI]) -> di
     return {"Authorization": f"Bearer {_office_token(apps['progress'])}"}
 
 
-def _fuzz_operation(operation: Any, mode: GenerationMode, headers: dict[str, str], tally: Tally) -> None:
-    @given(case=operation.as_strategy(mode))
+def _fuzz_operation(operation: Any, mode: GenerationMode, headers: dict[str, str], tally: Tally, **fixed: Any) -> None:
+    @given(case=operation.as_strategy(mode, **fixed))
     @settings(
         max_examples=FUZZ_EXAMPLES,
         deadline=None,
@@ -129,4 +131,66 @@ def test_service_answers_as_documented(
             _fuzz_operation(operation, mode, auth_headers, tally)
     with capsys.disabled():
         print(f"\n{service}: {tally.operations} operations, {tally.examples} examples, {len(tally.failures)} failures")
+    assert not tally.failures, "\n\n".join(f"{label}\n{text}" for label, text in tally.failures.items())
+
+
+EXAMPLE = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
+
+
+def _get_json(app: FastAPI, path: str) -> Any:
+    with get_client(app) as client:
+        answer = client.get(f"http://testserver{path}")
+    return answer.json() if answer.status_code == 200 else None
+
+
+def _wait(what: str, probe: Callable[[], Any]) -> Any:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def known(apps: dict[str, FastAPI]) -> dict[str, str]:
+    """A notice that went through ingest → registry → progress, and a host unit's token."""
+    for app in apps.values():
+        schemathesis.openapi.from_asgi("/openapi.json", app)  # each lifespan started
+    with get_client(apps["ingest"]) as client:
+        upload = client.post("http://testserver/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
+    assert upload.status_code == 202, upload.text
+    tasks = _wait("registry tasks", lambda: (_get_json(apps["registry"], "/tasks") or {}).get("data"))
+    task = tasks[0]
+    _wait("progress to know the task", lambda: _get_json(apps["progress"], f"/tasks/{task['task_id']}/status"))
+    progress = apps["progress"]
+    runtime = progress.state.runtime
+    with progress.state.write_gate, Session(runtime.engine) as session:
+        unit = task["host_units"][0]["name"]
+        _row, secret, _unit = issue_token(session=session, role="unit", unit=unit, now=runtime.clock.now())
+    return {"task_id": task["task_id"], "unit_id": task["host_units"][0]["unit_id"], "unit_token": secret}
+
+
+@pytest.mark.parametrize("service", ["registry", "progress"])
+def test_known_objects_answer_as_documented(
+    service: str, apps: dict[str, FastAPI], known: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operations on a real task and unit, so bodies reach the domain code instead of a 404."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", apps[service])
+    headers = {"If-Match": "*", "Authorization": f"Bearer {known['unit_token']}"}
+    tally = Tally()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        wanted = {"task_id", "unit_id"} & {p.name for p in operation.path_parameters}
+        if not wanted:
+            continue
+        tally.operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fixed = {"path_parameters": {name: known[name] for name in wanted}}
+            _fuzz_operation(operation, mode, headers, tally, **fixed)
+    with capsys.disabled():
+        print(
+            f"\n{service} (known): {tally.operations} operations, {tally.examples} examples, {len(tally.failures)} failures"
+        )
     assert not tally.failures, "\n\n".join(f"{label}\n{text}" for label, text in tally.failures.items())
