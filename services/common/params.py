@@ -36,6 +36,10 @@ _SAFE_SCHEMES = ("http://", "https://")
 
 
 def has_control_characters(value: str, *, one_line: bool = True) -> bool:
+    # isprintable() is one C loop and true for nearly every name and one-paragraph narrative
+    # (it is false for any control, surrogate or separator); the regex decides the rest.
+    if value.isprintable():
+        return False
     return (_BAD_IN_LINE if one_line else _BAD_IN_TEXT).search(value) is not None
 
 
