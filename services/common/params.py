@@ -12,6 +12,7 @@ window around the notice's own year is checked where the notice is known (`near_
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Annotated
@@ -43,6 +44,11 @@ def has_control_characters(value: str, *, one_line: bool = True) -> bool:
     return (_BAD_IN_LINE if one_line else _BAD_IN_TEXT).search(value) is not None
 
 
+def without_control_characters(value: str) -> str:
+    """The value with every control character, line break and lone surrogate removed."""
+    return value if value.isprintable() else _BAD_IN_LINE.sub("", value)
+
+
 def _text(value: str) -> str:
     if has_control_characters(value, one_line=False):
         raise ValueError("NUL, control characters other than tab and line breaks, and lone surrogates are refused")
@@ -65,6 +71,11 @@ def _day(value: date) -> date:
     if not FIRST_DAY <= value <= LAST_DAY:
         raise ValueError(f"dates must fall between {FIRST_DAY} and {LAST_DAY}")
     return value
+
+
+def is_amount(value: float) -> bool:
+    """A quantity Luoshi can store and compute with: finite and within ±`MAX_AMOUNT`."""
+    return math.isfinite(value) and abs(value) <= MAX_AMOUNT
 
 
 def near_year(value: date, year: int | None) -> bool:

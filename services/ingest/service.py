@@ -9,12 +9,16 @@ from sqlmodel import Session, select
 from proto.notice import NoticeParsed
 from proto.subjects import Subjects
 from services.common.outbox import stage
+from services.common.params import without_control_characters
 from services.ingest.models import NoticeUpload
 from services.ingest.parsing.api import parse_document
 
 
 def notice_id_for(sha256: str) -> str:
     return sha256[:16]
+
+
+MAX_FILENAME = 500  # NoticeUpload.filename
 
 
 def accept_notice(
@@ -25,6 +29,9 @@ def accept_notice(
     Identical bytes are idempotent: the first record comes back and nothing is published again.
     A `NoticeParseError` leaves nothing written and nothing published.
     """
+    # The name is the client's to choose: no control characters, and the end (with the
+    # extension the reader goes by) kept when it is too long for the column.
+    filename = without_control_characters(filename)[-MAX_FILENAME:] or "notice"
     sha = hashlib.sha256(data).hexdigest()
     existing = session.exec(select(NoticeUpload).where(NoticeUpload.sha256 == sha)).first()
     if existing is not None:

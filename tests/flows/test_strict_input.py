@@ -9,7 +9,8 @@ import pytest
 
 from services.common.natsserver import NatsServer
 from tests.flows.conftest import System
-from tests.flows.test_bad_input import _a_task, _assert_error, _reports
+from tests.flows.test_bad_input import EXAMPLE, _a_task, _assert_error, _reports
+from tests.helpers import eventually
 from tests.progress.support import bearer, office_token, unit_token
 from tests.progress.test_api import _tasks, running
 
@@ -237,3 +238,36 @@ async def test_nul_is_refused_before_postgresql_sees_it(
         _assert_error(await client.get("/api/registry/tasks", params={"q": "a\x00b"}), 422, "invalid_request")
         _assert_error(await client.get("/api/registry/tasks/t%00"), 422, "invalid_request")
         assert (await client.post(url, json={"percent": 10}, headers=bearer(unit))).status_code == 201
+
+
+def _noisy_notice() -> bytes:
+    text = EXAMPLE.decode()
+    text = text.replace("新增规上工业企业20家", "新增规上工业企业" + "9" * 400 + "家")
+    # A NUL anywhere makes a .txt binary (415); other controls are dropped by the normaliser.
+    text = text.replace("稳定和扩大就业", "稳定\x0e和扩大\x1b就业\x7f").replace(
+        "县工业和信息化局", "县工业\x07和信息化局"
+    )
+    return text.encode()
+
+
+@pytest.mark.postgres
+async def test_an_uploaded_notice_with_control_characters_reaches_postgresql_clean(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path, pg_databases: dict[str, str]
+) -> None:
+    """Escapes in an upload are dropped and an endless number is no target, so the tasks arrive."""
+    async with running(nats_server, subject_root, tmp_path, pg_databases) as (_app, client, _clock):
+        name = "\x00" + "长" * 600 + ".txt"
+        upload = await client.post("/api/ingest/notices", files={"file": (name, _noisy_notice(), "text/plain")})
+        assert upload.status_code == 202, upload.text
+
+        async def all_tasks() -> list[dict] | None:  # type: ignore[type-arg]
+            body = (await client.get("/api/registry/tasks")).json()
+            return body["data"] if body["count"] == 5 else None
+
+        tasks = await eventually(all_tasks, what="the noisy notice's five tasks in the registry")
+        text = json.dumps(tasks, ensure_ascii=False)
+        assert not any(c in text for c in "\x0e\x1b\x07\x7f")
+        assert all(q["value"] is not None and q["value"] < 1e12 for t in tasks for q in t["quantities"])
+        assert "县工业和信息化局" in [u["name"] for t in tasks for u in t["host_units"]]
+        stored = (await client.get(f"/api/ingest/notices/{upload.json()['notice_id']}")).json()
+        assert stored["filename"].endswith(".txt") and "\x00" not in stored["filename"]
