@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from services.common.natsserver import NatsServer
+from services.registry.models import RegistryTask
 from tests.flows.conftest import System
 from tests.flows.test_bad_input import EXAMPLE, _a_task, _assert_error, _reports
 from tests.helpers import eventually
@@ -271,3 +273,18 @@ async def test_an_uploaded_notice_with_control_characters_reaches_postgresql_cle
         assert "县工业和信息化局" in [u["name"] for t in tasks for u in t["host_units"]]
         stored = (await client.get(f"/api/ingest/notices/{upload.json()['notice_id']}")).json()
         assert stored["filename"].endswith(".txt") and "\x00" not in stored["filename"]
+
+
+async def test_a_quantity_stored_as_null_by_an_older_version_does_not_break_reads(system: System) -> None:
+    task = await _a_task(system)
+    runtime = system.app.state.apps["registry"].state.runtime
+    with Session(runtime.engine) as session:
+        row = session.get(RegistryTask, task["task_id"])
+        assert row is not None
+        row.quantities = [*row.quantities, {"text": "新增∞家", "value": None, "unit": "家"}]
+        session.add(row)
+        session.commit()
+    listed = await system.client.get("/api/registry/tasks")
+    assert listed.status_code == 200, listed.text
+    one = (await system.client.get(f"/api/registry/tasks/{task['task_id']}")).json()
+    assert [q["value"] for q in one["quantities"]] == [q["value"] for q in task["quantities"]]
