@@ -16,6 +16,7 @@ import math
 import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field, Strict
@@ -33,7 +34,7 @@ YEARS_AROUND_NOTICE = 20
 # has \r\n); a one-line name keeps none of them.
 _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SAFE_SCHEMES = ("http://", "https://")
+_SAFE_SCHEMES = ("http", "https")
 
 
 def has_control_characters(value: str, *, one_line: bool = True) -> bool:
@@ -62,9 +63,11 @@ def _line(value: str) -> str:
 
 
 def _link(value: str) -> str:
-    if not value.lower().startswith(_SAFE_SCHEMES) or len(value) <= len("https://"):
-        raise ValueError("only http and https links are accepted")
-    return _line(value)
+    # The scheme is what makes a link shown to others safe to click (no javascript:, data:, file:).
+    parts = urlsplit(_line(value))
+    if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("only http and https links with a host are accepted")
+    return value
 
 
 def _day(value: date) -> date:

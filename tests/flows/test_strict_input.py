@@ -77,6 +77,8 @@ async def _unit_client(system: System) -> tuple[dict, dict[str, str]]:  # type: 
         b'{"percent": 10, "quantities": {"0": true}}',
         b'{"percent": 10, "links": ["javascript:alert(1)"]}',
         b'{"percent": 10, "links": ["file:///etc/passwd"]}',
+        b'{"percent": 10, "links": ["https://"]}',
+        b'{"percent": 10, "links": ["https://a b.cn"]}',
         b'{"percent": 10, "links": ["http://a\\u0000b"]}',
         b'{"percent": 10, "period": "2026-03\\u0000"}',
     ],
