@@ -42,6 +42,7 @@ from services.progress.settings import ProgressSettings
 from services.progress.tokens import issue_token
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
+from tests.conftest import _fresh_pg_databases
 
 pytestmark = pytest.mark.nats
 
@@ -62,13 +63,32 @@ class Tally:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_urls(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """SQLite files, then PostgreSQL, which refuses what SQLite lets by (NUL, over-long text)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    admin = request.getfixturevalue("pg_admin_url")
+    names = [f"luoshi_fuzz_{name}_{uuid.uuid4().hex[:8]}" for name in FACTORIES]
+    with _fresh_pg_databases(admin, names) as urls:
+        yield dict(zip(FACTORIES, urls, strict=True))
+
+
 @pytest.fixture(scope="module")
-def apps(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastAPI]]:
+def apps(
+    nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory, database_urls: dict[str, str]
+) -> Iterator[dict[str, FastAPI]]:
     root = f"f{uuid.uuid4().hex[:10]}"
     data: Path = tmp_path_factory.mktemp("fuzz")
     clock = ManualClock(datetime(2026, 3, 1, 9, 0))
     built = {
-        name: factory(settings_class(nats_url=nats_server.url, data_dir=data, subject_root=root), clock)
+        name: factory(
+            settings_class(
+                nats_url=nats_server.url, data_dir=data, subject_root=root, database_url=database_urls.get(name, "")
+            ),
+            clock,
+        )
         for name, (factory, settings_class) in FACTORIES.items()
     }
     yield built
@@ -130,7 +150,10 @@ def test_service_answers_as_documented(
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz_operation(operation, mode, auth_headers, tally)
     with capsys.disabled():
-        print(f"\n{service}: {tally.operations} operations, {tally.examples} examples, {len(tally.failures)} failures")
+        who = "office" if auth_headers else "anonymous"
+        print(
+            f"\n{service} ({who}): {tally.operations} operations, {tally.examples} examples, {len(tally.failures)} failures"
+        )
     assert not tally.failures, "\n\n".join(f"{label}\n{text}" for label, text in tally.failures.items())
 
 
