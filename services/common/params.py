@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 from fastapi import Path, Query
 from pydantic import AfterValidator, Field, Strict
 
+# Longest unit name (and alias) and person's name a database column holds.
+NAME_MAX = 200
+PERSON_MAX = 100
 MAX_OFFSET = 10**9
 MAX_LIMIT = 1000
 MAX_ROW_ID = 2**31 - 1

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from proto.subjects import unit_token
 from services.common.db import insert_missing
 from services.common.errors import ApiError
+from services.common.params import NAME_MAX
 from services.registry.directory_models import UNIT_KINDS, GroupMember, Unit, UnitAlias
 from services.registry.models import Assignment
 from services.registry.names import clean, guess_kind, is_collective, match_key
@@ -60,7 +61,8 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
     if not wanted:
         return {}
     refs = {n: n.strip() for n in wanted}
-    cleaned = {n: clean(n) or n.strip() for n in wanted}
+    # A name from a notice longer than a column holds is parser noise: kept, cut to fit.
+    cleaned = {n: (clean(n) or n.strip())[:NAME_MAX] for n in wanted}
     keys = {match_key(r) for r in refs.values() if r} | {match_key(c) for c in cleaned.values()}
     aliases = {a.key: a for a in session.exec(select(UnitAlias).where(col(UnitAlias.key).in_(keys))).all()}
     ids = {r for r in refs.values() if r} | {unit_token(c) for c in cleaned.values()}
@@ -181,7 +183,7 @@ def upsert_unit(
 
     Returns the unit and the tasks whose assignments changed (to be republished).
     """
-    cleaned = clean(name)
+    cleaned = stored_name(name)
     if not cleaned:
         raise ApiError(422, "empty_unit_name", "单位名称不能为空", "a unit needs a name")
     unit = find_unit(session, cleaned)
@@ -220,8 +222,25 @@ def upsert_unit(
     return unit, affected
 
 
+def stored_name(name: str) -> str:
+    """The name as the directory stores it; a 422 when that is longer than a column holds.
+
+    `clean` applies NFKC, which can lengthen a name (㍿ → 株式会社) past what the schema allowed.
+    """
+    cleaned = clean(name)
+    if len(cleaned) > NAME_MAX:
+        raise ApiError(
+            422,
+            "unit_name_too_long",
+            f"单位名称或别名规范化后超过 {NAME_MAX} 字",
+            f"a unit name or alias is longer than {NAME_MAX} characters once normalised",
+        )
+    return cleaned
+
+
 def add_alias(session: Session, unit: Unit, alias: str) -> set[str]:
     """Point an alias at `unit`; a provisional unit that went by the alias is merged in."""
+    stored_name(alias)
     current = find_unit(session, alias)
     affected: set[str] = set()
     if current is not None and current.unit_id != unit.unit_id:

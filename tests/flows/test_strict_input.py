@@ -147,6 +147,8 @@ async def test_a_due_date_far_from_the_notice_year_is_refused(system: System) ->
         {"name": "好局", "kind": "bureau\x00"},
         {"name": "好局", "is_group": "yes"},
         {"name": "好局", "is_group": 1},
+        {"name": "㍿" * 200},  # NFKC makes each 株式会社: 800 characters
+        {"name": "好局", "aliases": ["㍿" * 60]},
     ],
 )
 async def test_bad_unit_names_are_refused(system: System, body: dict | bytes) -> None:  # type: ignore[type-arg]
@@ -251,6 +253,10 @@ def _noisy_notice() -> bytes:
     text = text.replace("稳定和扩大就业", "稳定\x0e和扩大\x1b就业\x7f").replace(
         "县工业和信息化局", "县工业\x07和信息化局"
     )
+    # Longer than the registry's columns: cut with a warning rather than a notice that never arrives.
+    text = text.replace("县教育和体育局", "县" + "教" * 300 + "局").replace(
+        "牵头领导：赵刚", "牵头领导：赵" + "刚" * 150
+    )
     return text.encode()
 
 
@@ -258,7 +264,7 @@ def _noisy_notice() -> bytes:
 async def test_an_uploaded_notice_with_control_characters_reaches_postgresql_clean(
     nats_server: NatsServer, subject_root: str, tmp_path: Path, pg_databases: dict[str, str]
 ) -> None:
-    """Escapes in an upload are dropped and an endless number is no target, so the tasks arrive."""
+    """Escapes dropped, an endless number no target, over-long names cut: the tasks arrive."""
     async with running(nats_server, subject_root, tmp_path, pg_databases) as (_app, client, _clock):
         name = "\x00" + "长" * 600 + ".txt"
         upload = await client.post("/api/ingest/notices", files={"file": (name, _noisy_notice(), "text/plain")})
@@ -273,6 +279,8 @@ async def test_an_uploaded_notice_with_control_characters_reaches_postgresql_cle
         assert not any(c in text for c in "\x0e\x1b\x07\x7f")
         assert all(q["value"] is not None and q["value"] < 1e12 for t in tasks for q in t["quantities"])
         assert "县工业和信息化局" in [u["name"] for t in tasks for u in t["host_units"]]
+        assert max(len(u["name"]) for t in tasks for u in t["host_units"]) == 200
+        assert max(len(name) for t in tasks for name in t["leaders"]) == 100
         stored = (await client.get(f"/api/ingest/notices/{upload.json()['notice_id']}")).json()
         assert stored["filename"].endswith(".txt") and "\x00" not in stored["filename"]
 
