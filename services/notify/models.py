@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from services.common.params import Line
@@ -42,4 +42,6 @@ class EscalationPublic(BaseModel):
 
 
 class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     by: Line = Field(min_length=1, max_length=100, description="Who acknowledges (a leader or office staff).")

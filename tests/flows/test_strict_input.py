@@ -298,3 +298,8 @@ async def test_a_quantity_stored_as_null_by_an_older_version_does_not_break_read
     assert listed.status_code == 200, listed.text
     one = (await system.client.get(f"/api/registry/tasks/{task['task_id']}")).json()
     assert [q["value"] for q in one["quantities"]] == [q["value"] for q in task["quantities"]]
+
+
+@pytest.mark.parametrize("body", [{"by": "王明", "extra": 1}, {"by": "王\x00明"}, {"by": 5}])
+async def test_bad_acknowledgements_are_refused(system: System, body: dict) -> None:  # type: ignore[type-arg]
+    _assert_error(await system.client.post("/api/notify/escalations/none/ack", json=body), 422, "invalid_request")
