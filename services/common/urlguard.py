@@ -24,7 +24,7 @@ def _bad_query(raw: bytes) -> bool:
         decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return True
-    return has_control_characters(decoded.replace("&", "").replace("=", ""))
+    return has_control_characters(decoded)
 
 
 def _bad_path(scope: Scope) -> bool:
