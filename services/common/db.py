@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -88,3 +89,23 @@ def ping(engine: Engine) -> bool:
 def session_scope(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def insert_missing(session: Session, rows: Sequence[SQLModel]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING of these rows (all of one table), in primary-key order.
+
+    Two transactions creating the same row (two events naming one new unit) both succeed: on
+    PostgreSQL the second waits for the first and then does nothing, where a plain INSERT failed
+    with a unique violation and left the event to redelivery. Key order keeps two transactions
+    inserting several rows from deadlocking. Read the rows back with `session.get`.
+    """
+    if not rows:
+        return
+    table = type(rows[0]).__table__  # type: ignore[attr-defined]
+    keys = [c.key for c in table.primary_key.columns]
+    values = sorted(
+        ({c.key: getattr(row, c.key) for c in table.columns} for row in rows),
+        key=lambda v: tuple(v[k] for k in keys),
+    )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).values(values).on_conflict_do_nothing())

@@ -24,7 +24,7 @@ from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
-from services.common.errors import install_error_handlers
+from services.common.errors import document_errors, install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
 from services.common.messaging import (
@@ -37,6 +37,7 @@ from services.common.messaging import (
 )
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
+from services.common.urlguard import RefuseControlCharacters
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ class ServiceRuntime(Generic[SettingsT]):
             with Session(self.engine) as session:
                 return apply_token_event(session=session, event=event)
 
-        if await self.run_db(apply):
+        # Always in a worker thread, even on SQLite: a token write may wait for a write lock that a
+        # writer of this service holds across an await, and waiting on the loop would stall both
+        # until SQLite's busy timeout (30 s). Tokens change rarely, so the hand-off costs nothing.
+        if await asyncio.to_thread(apply):
             self.tokens.forget(event.token_id)
 
     async def run_db(self, work: Callable[..., T], /, *args: Any) -> T:
@@ -215,4 +219,6 @@ def create_service_app(
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
     install_error_handlers(app)
+    document_errors(app)
+    app.add_middleware(RefuseControlCharacters)
     return app

@@ -106,7 +106,13 @@ class ParseSandbox:
             self._admitted.release()
 
     def _parse_admitted(self, data: bytes, filename: str, content_type: str | None) -> ParsedNotice:
-        worker = self._idle.get() or self._new_worker()
+        worker = self._idle.get()
+        if worker is not None and not worker.process.is_alive():
+            # It died while idle (killed from outside, or its limit caught it after answering):
+            # this upload must not pay for that.
+            self._discard(worker)
+            worker = None
+        worker = worker or self._new_worker()
         outcome: Outcome | None = None
         try:
             outcome = worker.run((data, filename, content_type), self.timeout_s)
@@ -139,7 +145,10 @@ class ParseSandbox:
         if healthy and worker.jobs < _JOBS_PER_WORKER and not self._closed:
             self._idle.put(worker)
             return
+        self._discard(worker)
+        self._idle.put(None)
+
+    def _discard(self, worker: _Worker) -> None:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
-        self._idle.put(None)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from proto.notice import NoticeParsed, ParsedNotice
 from proto.subjects import Subjects
 from services.common.outbox import stage
+from services.common.params import without_control_characters
 from services.ingest.models import NoticeUpload
 from services.ingest.parsing.api import parse_document
 
@@ -19,6 +20,7 @@ def notice_id_for(sha256: str) -> str:
 
 
 Parse = Callable[[bytes, str, str | None], ParsedNotice]
+MAX_FILENAME = 500  # NoticeUpload.filename
 
 
 def accept_notice(
@@ -36,6 +38,9 @@ def accept_notice(
     A `NoticeParseError` leaves nothing written and nothing published. The service passes its
     sandbox's `parse`, so an upload is parsed in a child process with memory and time limits.
     """
+    # The name is the client's to choose: no control characters, and the end (with the
+    # extension the reader goes by) kept when it is too long for the column.
+    filename = without_control_characters(filename)[-MAX_FILENAME:] or "notice"
     sha = hashlib.sha256(data).hexdigest()
     existing = session.exec(select(NoticeUpload).where(NoticeUpload.sha256 == sha)).first()
     if existing is not None:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, UploadFile, status
 
 from services.common.access import OFFICE_OR_SUPERVISOR, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
+from services.common.params import Limit, Offset
 from services.ingest.models import NoticeAccepted, NoticeDetail, NoticeSummary, NoticeUpload
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.service import accept_notice, list_notices
@@ -69,9 +70,7 @@ def upload_notice(
 
 
 @router.get("/notices", response_model=list[NoticeSummary], dependencies=[OVERSEER])
-def get_notices(
-    session: SessionDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)
-) -> list[NoticeSummary]:
+def get_notices(session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> list[NoticeSummary]:
     return [
         NoticeSummary.model_validate(r, from_attributes=True)
         for r in list_notices(session=session, limit=limit, offset=offset)

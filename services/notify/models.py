@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
+
+from services.common.params import Line
 
 
 class Escalation(SQLModel, table=True):
@@ -42,6 +44,8 @@ class EscalationPublic(BaseModel):
 
 
 class AckIn(BaseModel):
-    by: str = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    by: Line = Field(
         default="", max_length=100, description="The person acknowledging, noted beside the token's holder (optional)."
     )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from services.common.access import AnyRoleDep, access_denied
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.params import Limit, Offset
 from services.notify.models import AckIn, EscalationPublic
 from services.notify.service import acknowledge, list_escalations, require_escalation
 
@@ -18,8 +19,8 @@ def get_escalations(
     unit: str | None = Query(None, max_length=200),
     level: str | None = Query(None, max_length=20),
     open_only: bool = Query(False, alias="open"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[EscalationPublic]:
     """A unit sees the escalations addressed to it; the office and supervisors see all."""
     unit_id = reader.unit_id if reader.role == "unit" else None

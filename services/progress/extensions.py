@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from proto.subjects import Subjects
 from services.common.errors import ApiError
 from services.common.identity import Principal
+from services.common.params import YEARS_AROUND_NOTICE, near_year
 from services.progress.models import Extension
 from services.progress.reports import authorise_unit, task_or_404
 from services.progress.status import Rules, commit, refresh
@@ -48,6 +49,14 @@ def request_extension(
             "due_date_not_later",
             f"申请的时限须晚于现时限 {task.due_date}",
             f"the new due date must be after {task.due_date}",
+        )
+    year = (task.issued_date or task.due_date).year
+    if not near_year(due_date, year):
+        raise ApiError(
+            422,
+            "due_date_out_of_range",
+            f"申请的时限距通知年份 {year} 超过 {YEARS_AROUND_NOTICE} 年",
+            f"the new due date is more than {YEARS_AROUND_NOTICE} years from the notice's year {year}",
         )
     if session.exec(select(Extension).where(Extension.task_id == task_id, Extension.state == "pending")).first():
         raise ApiError(

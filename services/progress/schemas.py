@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+from services.common.params import Day, Flag, Line, Link, NonNegativeAmount, Percent, Text
 
 Role = Literal["unit", "office", "supervisor"]
-NonNegative = Annotated[float, Field(ge=0)]
+QuantityKey = Annotated[str, Field(max_length=10)]
 
 
 class ReportIn(BaseModel):
@@ -17,21 +19,23 @@ class ReportIn(BaseModel):
     # A misspelt field is refused rather than silently dropped from a report.
     model_config = ConfigDict(extra="forbid")
 
-    narrative: str = Field(default="", description="工作进展 (at most MAX_NARRATIVE_CHARS characters, else 413).")
-    percent: float = Field(ge=0, le=100, description="完成情况 in percent, 0–100.")
-    quantities: dict[str, NonNegative] = Field(
-        default_factory=dict, description='Value reached per task quantity, keyed by its index ("0", "1"…).'
+    narrative: Text = Field(default="", description="工作进展 (at most MAX_NARRATIVE_CHARS characters, else 413).")
+    percent: Percent = Field(description="完成情况 in percent, 0–100 (a JSON number).")
+    quantities: dict[QuantityKey, NonNegativeAmount] = Field(
+        max_length=100,
+        default_factory=dict,
+        description='Value reached per task quantity, keyed by its index ("0", "1"…).',
     )
-    issues: str = Field(default="", max_length=5000, description="存在问题.")
-    next_steps: str = Field(default="", max_length=5000, description="下步打算.")
-    period: str | None = Field(
+    issues: Text = Field(default="", max_length=5000, description="存在问题.")
+    next_steps: Text = Field(default="", max_length=5000, description="下步打算.")
+    period: Line | None = Field(
         default=None,
         max_length=20,
         description="Reporting period: 2026-03 (month), 2026-03-上旬 (旬) or 2026-W10 (ISO week), as the notice "
         "is configured; default the current one.",
     )
-    links: list[Annotated[str, Field(max_length=500)]] = Field(
-        default_factory=list, max_length=20, description="Links to supporting material."
+    links: list[Link] = Field(
+        default_factory=list, max_length=20, description="Links to supporting material (http or https)."
     )
 
 
@@ -52,15 +56,15 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role = "unit"
-    unit: str | None = Field(default=None, max_length=200, description="For a unit token: the unit's name or id.")
-    post: str | None = Field(
+    unit: Line | None = Field(default=None, max_length=200, description="For a unit token: the unit's name or id.")
+    post: Line | None = Field(
         default=None,
         min_length=1,
         max_length=64,
         description="For a supervisor token: the post, e.g. 区长 or 督查室主任.",
     )
-    label: str = Field(default="", max_length=200, description="Who holds the token, for the office's list.")
-    valid_days: int | None = Field(
+    label: Line = Field(default="", max_length=200, description="Who holds the token, for the office's list.")
+    valid_days: Annotated[int, Strict()] | None = Field(
         default=None, ge=1, le=3660, description="Days until the token expires; none: until revoked."
     )
 
@@ -89,21 +93,21 @@ class TokenPublic(BaseModel):
 class ExtensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    due_date: date = Field(description="The new due date asked for.")
-    reason: str = Field(min_length=2, max_length=2000, description="Why the task needs more time.")
+    due_date: Day = Field(description="The new due date asked for.")
+    reason: Text = Field(min_length=2, max_length=2000, description="Why the task needs more time.")
 
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    approve: bool
-    comment: str = Field(default="", max_length=2000, description="Required when sending a close-out back.")
+    approve: Flag
+    comment: Text = Field(default="", max_length=2000, description="Required when sending a close-out back.")
 
 
 class CloseoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    summary: str = Field(default="", max_length=5000, description="What was achieved (完成情况总结).")
+    summary: Text = Field(default="", max_length=5000, description="What was achieved (完成情况总结).")
 
 
 class RollupRow(BaseModel):

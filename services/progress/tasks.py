@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from proto.subjects import Subjects
 from proto.task import TaskUpserted, UnitRef
+from services.common.db import insert_missing
 from services.common.inbox import remember, seen
 from services.progress.models import Extension, ProgressTask, ProgressUnit, Receipt
 from services.progress.status import Rules, commit, refresh
@@ -16,17 +17,17 @@ TASK_CONSUMER = "progress-task-upserted"
 
 
 def _learn_units(session: Session, refs: list[UnitRef], ids: list[str]) -> None:
-    for ref in refs:
-        unit = session.get(ProgressUnit, ref.unit_id) or ProgressUnit(unit_id=ref.unit_id, name=ref.name)
-        unit.name = ref.name
-        unit.canonical = ref.canonical
-        session.add(unit)
-    known = {r.unit_id for r in refs}
-    for uid in ids:
-        # A group's members arrive as ids only; the id stands as the name until a task names the unit.
-        if uid not in known and session.get(ProgressUnit, uid) is None:
-            session.add(ProgressUnit(unit_id=uid, name=uid))
-            known.add(uid)
+    named = {r.unit_id: r for r in refs}
+    # A group's members arrive as ids only; the id stands as the name until a task names the unit.
+    rows = {uid: ProgressUnit(unit_id=uid, name=uid) for uid in ids}
+    rows.update({uid: ProgressUnit(unit_id=uid, name=r.name, canonical=r.canonical) for uid, r in named.items()})
+    # Concurrent events often name the same new unit: insert-if-missing, then correct the names.
+    insert_missing(session, list(rows.values()))
+    for uid, ref in named.items():
+        unit = session.get(ProgressUnit, uid)
+        if unit is not None and (unit.name, unit.canonical) != (ref.name, ref.canonical):
+            unit.name, unit.canonical = ref.name, ref.canonical
+            session.add(unit)
 
 
 def _unit_ids(refs: list[UnitRef], expanded: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from services.common.access import (
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.identity import Principal
+from services.common.params import Limit, Offset
 from services.progress import closeout, extensions, ledger, reads, receipts, reports, tokens
 from services.progress.gate import WriteGate
 from services.progress.models import Closeout, Extension, Receipt
@@ -150,8 +151,8 @@ async def get_task_status(
     task_id: str,
     reader: AnyRoleDep,
     runtime: RuntimeDep,
-    limit: int = Query(50, ge=1, le=1000, description="Reports of the history to return, newest first."),
-    offset: int = Query(0, ge=0),
+    limit: Annotated[Limit, Query(description="Reports of the history to return, newest first.")] = 50,
+    offset: Offset = 0,
 ) -> TaskStatus:
     def read() -> TaskStatus:
         with runtime.engine.connect() as conn:
@@ -195,7 +196,7 @@ def post_receipt(
 
 @router.get("/receipts", response_model=list[Receipt], tags=["receipts"])
 def get_pending_receipts(
-    reader: AnyRoleDep, session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    reader: AnyRoleDep, session: SessionDep, limit: Limit = 100, offset: Offset = 0
 ) -> list[Receipt]:
     unit_id = reader.unit_id if reader.role == "unit" else None
     return receipts.pending_receipts(session=session, unit_id=unit_id, limit=limit, offset=offset)

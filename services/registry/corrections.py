@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from proto.subjects import Subjects
 from services.common.errors import ApiError
+from services.common.params import YEARS_AROUND_NOTICE, near_year
 from services.registry.directory import find_unit
 from services.registry.models import AuditEntry, RegistryTask
 from services.registry.posts import known_leaders
@@ -59,6 +60,16 @@ def _unit_names(session: Session, refs: list[str], field: str, unknown: list[str
     return names
 
 
+def _check_due_date(task: RegistryTask, due: str | None) -> None:
+    if due and not near_year(date.fromisoformat(due), task.year):
+        raise ApiError(
+            422,
+            "due_date_out_of_range",
+            f"完成时限 {due} 距通知年份 {task.year} 超过 {YEARS_AROUND_NOTICE} 年",
+            f"due date {due} is more than {YEARS_AROUND_NOTICE} years from the notice's year {task.year}",
+        )
+
+
 def correct_task(
     *,
     session: Session,
@@ -87,6 +98,7 @@ def correct_task(
         known = known_leaders(session, leaders)
         unknown_leaders = [n for n in leaders if n not in known]
         sent["leaders"] = leaders
+    _check_due_date(task, sent.get("due_date"))
     if "text" in sent and sent["text"] is None:
         raise ApiError(422, "empty_text", "任务内容不能为空", "the task text cannot be empty")
     if unknown_units or unknown_leaders:

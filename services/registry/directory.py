@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
 from proto.subjects import unit_token
+from services.common.db import insert_missing
 from services.common.errors import ApiError
+from services.common.params import NAME_MAX
 from services.registry.directory_models import UNIT_KINDS, GroupMember, Unit, UnitAlias
 from services.registry.models import Assignment
 from services.registry.names import clean, guess_kind, is_collective, match_key
+
+_Row = TypeVar("_Row", Unit, UnitAlias)
 
 
 def _follow(session: Session, unit: Unit | None) -> Unit | None:
@@ -56,7 +61,8 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
     if not wanted:
         return {}
     refs = {n: n.strip() for n in wanted}
-    cleaned = {n: clean(n) or n.strip() for n in wanted}
+    # A name from a notice longer than a column holds is parser noise: kept, cut to fit.
+    cleaned = {n: (clean(n) or n.strip())[:NAME_MAX] for n in wanted}
     keys = {match_key(r) for r in refs.values() if r} | {match_key(c) for c in cleaned.values()}
     aliases = {a.key: a for a in session.exec(select(UnitAlias).where(col(UnitAlias.key).in_(keys))).all()}
     ids = {r for r in refs.values() if r} | {unit_token(c) for c in cleaned.values()}
@@ -92,21 +98,20 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
             unit_id = unit_token(name_clean)
             found = get(unit_id)
             if found is None:
-                found = Unit(
+                provisional = Unit(
                     unit_id=unit_id,
                     name=name_clean,
                     kind=guess_kind(name_clean),
                     provisional=True,
                     is_group=is_collective(name_clean),
                 )
-                session.add(found)
-                units[unit_id] = found
+                # Another notice's handler may be creating the same unit at this moment.
+                found = units[unit_id] = _created(session, provisional)
             key = match_key(name_clean)
             row = aliases.get(key)
             if row is None:
-                aliases[key] = row = UnitAlias(key=key, alias=clean(name_clean), unit_id=unit_id)
-                session.add(row)
-            elif row.unit_id != unit_id:
+                aliases[key] = row = _created(session, UnitAlias(key=key, alias=clean(name_clean), unit_id=unit_id))
+            if row.unit_id != unit_id:
                 row.unit_id = unit_id
                 row.alias = clean(name_clean)
                 session.add(row)
@@ -117,12 +122,19 @@ def resolve_names(session: Session, names: Iterable[str]) -> dict[str, Unit]:
     return out
 
 
+def _created(session: Session, row: _Row) -> _Row:
+    """The row as stored: inserted now unless it exists (see `insert_missing`)."""
+    insert_missing(session, [row])
+    keys = tuple(getattr(row, c.key) for c in type(row).__table__.primary_key.columns)  # type: ignore[attr-defined]
+    stored = session.get(type(row), keys if len(keys) > 1 else keys[0])
+    assert stored is not None
+    return stored
+
+
 def _put_alias(session: Session, alias: str, unit_id: str) -> None:
     key = match_key(alias)
-    row = session.get(UnitAlias, key)
-    if row is None:
-        session.add(UnitAlias(key=key, alias=clean(alias), unit_id=unit_id))
-    elif row.unit_id != unit_id:
+    row = session.get(UnitAlias, key) or _created(session, UnitAlias(key=key, alias=clean(alias), unit_id=unit_id))
+    if row.unit_id != unit_id:
         row.unit_id = unit_id
         row.alias = clean(alias)
         session.add(row)
@@ -137,6 +149,23 @@ def check_kind(kind: str) -> str:
             f"unknown unit kind {kind}; one of {', '.join(UNIT_KINDS)}",
         )
     return kind
+
+
+def _parent_for(session: Session, unit: Unit, parent: Unit) -> str:
+    """The parent's id, once sure the unit is not the parent itself or one of its ancestors."""
+    seen: set[str] = set()
+    current: Unit | None = parent
+    while current is not None and current.unit_id not in seen:
+        if current.unit_id == unit.unit_id:
+            raise ApiError(
+                422,
+                "parent_cycle",
+                f"单位 {unit.name} 不能以 {parent.name} 为上级：上级链会回到自身",
+                f"unit {unit.name} cannot have {parent.name} as parent: the chain would loop",
+            )
+        seen.add(current.unit_id)
+        current = session.get(Unit, current.parent_id) if current.parent_id else None
+    return parent.unit_id
 
 
 def upsert_unit(
@@ -154,7 +183,7 @@ def upsert_unit(
 
     Returns the unit and the tasks whose assignments changed (to be republished).
     """
-    cleaned = clean(name)
+    cleaned = stored_name(name)
     if not cleaned:
         raise ApiError(422, "empty_unit_name", "单位名称不能为空", "a unit needs a name")
     unit = find_unit(session, cleaned)
@@ -166,7 +195,9 @@ def upsert_unit(
     else:
         absorbed = None
     if unit is None:
-        unit = session.get(Unit, unit_token(cleaned)) or Unit(unit_id=unit_token(cleaned), name=cleaned)
+        unit = session.get(Unit, unit_token(cleaned)) or _created(
+            session, Unit(unit_id=unit_token(cleaned), name=cleaned)
+        )
         unit.merged_into = None
     unit.name = cleaned
     unit.provisional = False
@@ -176,7 +207,7 @@ def upsert_unit(
         unit.is_group = True
     unit.kind = check_kind(kind) if kind else ("group" if unit.is_group else guess_kind(cleaned))
     if parent:
-        unit.parent_id = require_unit(session, parent).unit_id
+        unit.parent_id = _parent_for(session, unit, require_unit(session, parent))
     if member_kinds is not None:
         unit.member_kinds = [check_kind(k) for k in member_kinds]
     if member_parent:
@@ -191,8 +222,25 @@ def upsert_unit(
     return unit, affected
 
 
+def stored_name(name: str) -> str:
+    """The name as the directory stores it; a 422 when that is longer than a column holds.
+
+    `clean` applies NFKC, which can lengthen a name (㍿ → 株式会社) past what the schema allowed.
+    """
+    cleaned = clean(name)
+    if len(cleaned) > NAME_MAX:
+        raise ApiError(
+            422,
+            "unit_name_too_long",
+            f"单位名称或别名规范化后超过 {NAME_MAX} 字",
+            f"a unit name or alias is longer than {NAME_MAX} characters once normalised",
+        )
+    return cleaned
+
+
 def add_alias(session: Session, unit: Unit, alias: str) -> set[str]:
     """Point an alias at `unit`; a provisional unit that went by the alias is merged in."""
+    stored_name(alias)
     current = find_unit(session, alias)
     affected: set[str] = set()
     if current is not None and current.unit_id != unit.unit_id:

@@ -75,7 +75,16 @@ def parse_directory(text: str, fmt: str) -> dict[str, list[dict[str, Any]]]:
         raise ApiError(
             422, "bad_directory_file", "目录文件应包含 units、groups、posts", "expected units, groups, posts"
         )
-    return {k: list(data.get(k) or []) for k in ("units", "groups", "posts")}
+    out = {k: data.get(k) or [] for k in ("units", "groups", "posts")}
+    for key, entries in out.items():
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ApiError(
+                422,
+                "bad_directory_file",
+                f"目录文件中 {key} 应为条目列表",
+                f"{key} must be a list of entries",
+            )
+    return out
 
 
 class _NoAliasLoader(yaml.SafeLoader):

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from services.common.params import NAME_MAX
+
 UNIT_KINDS = (
     "bureau",
     "town",
@@ -31,7 +33,7 @@ class Unit(SQLModel, table=True):
     __tablename__ = "registry_unit"
 
     unit_id: str = Field(primary_key=True, max_length=32)
-    name: str = Field(index=True, max_length=200, description="Canonical name.")
+    name: str = Field(index=True, max_length=NAME_MAX, description="Canonical name.")
     kind: str = Field(default="other", max_length=20)
     parent_id: str | None = Field(default=None, max_length=32)
     provisional: bool = Field(default=False, index=True)
@@ -49,8 +51,8 @@ class UnitAlias(SQLModel, table=True):
 
     __tablename__ = "registry_unit_alias"
 
-    key: str = Field(primary_key=True, max_length=200)
-    alias: str = Field(max_length=200, description="The alias as the office or a notice wrote it.")
+    key: str = Field(primary_key=True, max_length=NAME_MAX)
+    alias: str = Field(max_length=NAME_MAX, description="The alias as the office or a notice wrote it.")
     unit_id: str = Field(index=True, max_length=32)
 
 

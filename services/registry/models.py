@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import DDL, JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from services.common.params import NAME_MAX, PERSON_MAX
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -128,7 +130,7 @@ class Assignment(SQLModel, table=True):
     task_id: str = Field(primary_key=True, max_length=64, foreign_key="registry_task.task_id")
     role: str = Field(primary_key=True, max_length=4)
     position: int = Field(primary_key=True)
-    name: str = Field(max_length=200, description="The unit as written in the notice or the correction.")
+    name: str = Field(max_length=NAME_MAX, description="The unit as written in the notice or the correction.")
     unit_id: str = Field(max_length=32)
     doc_no: str = Field(max_length=200, description="The task's 文号, its ordering key with `number`.")
     number: int
@@ -140,7 +142,7 @@ class TaskLeader(SQLModel, table=True):
 
     task_id: str = Field(primary_key=True, max_length=64, foreign_key="registry_task.task_id")
     position: int = Field(primary_key=True)
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=PERSON_MAX)
 
 
 class AuditEntry(SQLModel, table=True):

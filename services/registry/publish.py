@@ -129,13 +129,19 @@ def to_event(
         co_units=cos,
         issued_date=task.issued_date,
         due_date=task.due_date,
-        quantities=[Quantity.model_validate(q) for q in task.quantities],
+        quantities=stored_quantities(task),
         deadline_phrase=task.deadline_phrase,
         leader_refs=[book.ref(n, task.issued_date) for n in task.leaders],
         host_unit_ids=resolver.expanded_ids(hosts),
         co_unit_ids=resolver.expanded_ids(cos),
         removed=task.removed,
     )
+
+
+def stored_quantities(task: RegistryTask) -> list[Quantity]:
+    # Before corrections were checked, an infinite value was stored as null (the JSON column has
+    # no infinity); such a row is skipped rather than failing every read of the task.
+    return [Quantity.model_validate(q) for q in task.quantities if isinstance(q.get("value"), int | float)]
 
 
 def to_public(task: RegistryTask, resolver: Resolver, book: LeaderBook) -> TaskPublic:
@@ -151,7 +157,7 @@ def to_public(task: RegistryTask, resolver: Resolver, book: LeaderBook) -> TaskP
         leader_refs=[book.ref(n, task.issued_date) for n in task.leaders],
         host_units=resolver.refs(task.task_id, "host"),
         co_units=resolver.refs(task.task_id, "co"),
-        quantities=[Quantity.model_validate(q) for q in task.quantities],
+        quantities=stored_quantities(task),
         deadline_phrase=task.deadline_phrase,
         due_date=task.due_date,
         issued_date=task.issued_date,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from proto.notice import Quantity
 from proto.task import LeaderRef, UnitRef
+from services.common.params import Amount, Day, Flag, Line, Text
+
+Name = Annotated[Line, Field(min_length=1, max_length=200)]
+Kind = Annotated[Line, Field(max_length=20)]
+Person = Annotated[Line, Field(min_length=1, max_length=100)]
 
 
 class TaskPublic(BaseModel):
@@ -37,18 +42,30 @@ class TasksPublic(BaseModel):
     count: int
 
 
+class QuantityIn(BaseModel):
+    """A quantity as the office corrects it: `Quantity` with finite, bounded numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Line = Field(max_length=200)
+    value: Amount
+    unit: Line = Field(max_length=20)
+    value_max: Amount | None = None
+    qualifier: Line | None = Field(default=None, max_length=20)
+
+
 class TaskPatch(BaseModel):
     """A correction: only the fields sent change. Units and leaders must be known to the directory."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str | None = Field(default=None, min_length=1, max_length=5000)
-    leaders: list[str] | None = Field(default=None, max_length=20)
-    host_units: list[str] | None = Field(default=None, max_length=50)
-    co_units: list[str] | None = Field(default=None, max_length=100)
-    deadline_phrase: str | None = Field(default=None, max_length=100)
-    due_date: date | None = None
-    quantities: list[Quantity] | None = Field(default=None, max_length=100)
+    text: Text | None = Field(default=None, min_length=1, max_length=5000)
+    leaders: list[Person] | None = Field(default=None, max_length=20)
+    host_units: list[Name] | None = Field(default=None, max_length=50)
+    co_units: list[Name] | None = Field(default=None, max_length=100)
+    deadline_phrase: Line | None = Field(default=None, max_length=100)
+    due_date: Day | None = Field(default=None, description="Within 20 years of the notice's year.")
+    quantities: list[QuantityIn] | None = Field(default=None, max_length=100)
 
 
 class AuditPublic(BaseModel):
@@ -89,14 +106,14 @@ class UnitsPublic(BaseModel):
 class UnitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    kind: str | None = Field(default=None, max_length=20)
-    parent: str | None = Field(default=None, max_length=200, description="Parent unit: id, name or alias.")
-    aliases: list[str] = Field(default_factory=list, max_length=50)
-    is_group: bool | None = None
-    members: list[str] | None = Field(default=None, max_length=500)
-    member_kinds: list[str] | None = None
-    member_parent: str | None = Field(default=None, max_length=200)
+    name: Name
+    kind: Kind | None = None
+    parent: Name | None = Field(default=None, description="Parent unit: id, name or alias.")
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    is_group: Flag | None = None
+    members: list[Name] | None = Field(default=None, max_length=500)
+    member_kinds: list[Kind] | None = Field(default=None, max_length=20)
+    member_parent: Name | None = None
 
 
 class UnitPatch(BaseModel):
@@ -104,19 +121,19 @@ class UnitPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: str | None = Field(default=None, max_length=20)
-    parent: str | None = Field(default=None, max_length=200)
-    aliases: list[str] = Field(default_factory=list, max_length=50)
-    provisional: bool | None = None
-    members: list[str] | None = Field(default=None, max_length=500)
-    member_kinds: list[str] | None = None
+    name: Name | None = None
+    kind: Kind | None = None
+    parent: Name | None = None
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    provisional: Flag | None = None
+    members: list[Name] | None = Field(default=None, max_length=500)
+    member_kinds: list[Kind] | None = Field(default=None, max_length=20)
 
 
 class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    into: str = Field(min_length=1, max_length=200, description="The unit to merge into: id, name or alias.")
+    into: Name = Field(description="The unit to merge into: id, name or alias.")
 
 
 class PostPublic(BaseModel):
@@ -135,18 +152,18 @@ class PostsPublic(BaseModel):
 class PostPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    holder: str | None = Field(default=None, max_length=100)
-    since: date | None = None
-    past_holders: list[str] = Field(default_factory=list, max_length=50)
-    unit: str | None = Field(default=None, max_length=200)
+    title: Name
+    holder: Person | None = None
+    since: Day | None = None
+    past_holders: list[Person] = Field(default_factory=list, max_length=50)
+    unit: Name | None = None
 
 
 class HolderChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    holder: str = Field(min_length=1, max_length=100)
-    since: date | None = None
+    holder: Person
+    since: Day | None = None
 
 
 class LinkPublic(BaseModel):

@@ -11,6 +11,7 @@ from services.common.access import ANY_ROLE, OFFICE_OR_SUPERVISOR, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.identity import Principal
+from services.common.params import Limit, Offset
 from services.registry.corrections import audit_of, correct_task, etag_of, require_task
 from services.registry.links import series_of
 from services.registry.posts import LeaderBook
@@ -46,8 +47,8 @@ def list_tasks(
     due_after: date | None = Query(None),
     q: str | None = Query(None, max_length=200, description="Text the task must contain."),
     include_removed: bool = Query(False, description="Also tasks a later notice version removed."),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> TasksPublic:
     query = TaskQuery(
         unit=unit,
@@ -70,8 +71,8 @@ def unit_tasks(
     unit_id: str,
     session: SessionDep,
     role: str | None = Query(None, pattern="^(host|co)$"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> TasksPublic:
     return _page(session, TaskQuery(unit=unit_id, role=role, limit=limit, offset=offset))
 

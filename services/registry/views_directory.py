@@ -10,6 +10,7 @@ from services.common.access import ANY_ROLE, OFFICE_OR_SUPERVISOR, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
+from services.common.params import Limit, Offset
 from services.registry.directory import Groups, add_alias, merge_units, require_unit, set_members, upsert_unit
 from services.registry.directory_io import (
     MAX_DIRECTORY_BYTES,
@@ -80,8 +81,8 @@ def list_units(
     provisional: bool | None = Query(None, description="true: the names still to map or merge."),
     kind: str | None = Query(None, max_length=20),
     q: str | None = Query(None, max_length=100, description="Part of the name."),
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> UnitsPublic:
     stmt = select(Unit).where(col(Unit.merged_into).is_(None))
     if provisional is not None:

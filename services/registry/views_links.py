@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from services.common.access import ANY_ROLE, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
+from services.common.params import Limit, Offset, RowId
 from services.registry.held import held_of
 from services.registry.links import decide_link, query_links
 from services.registry.models import NoticeVersion, RegistryNotice, RegistryTask, TaskLink
@@ -52,8 +53,8 @@ def list_links(
     task: str | None = Query(None, max_length=64, description="Links of this task, either end."),
     notice: str | None = Query(None, max_length=200, description="Links touching this notice (文号)."),
     min_confidence: float = Query(0.0, ge=0.0, le=1.0),
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> LinksPublic:
     rows, total = query_links(
         session,
@@ -69,7 +70,7 @@ def list_links(
 
 
 @router.post("/links/{link_id}/confirm", response_model=LinkPublic)
-def confirm_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
+def confirm_link(link_id: RowId, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
     now = runtime.clock.now()
     audit(session, principal=office, action="link.confirm", target=str(link_id), now=now)
     link = decide_link(session, link_id, status="confirmed", actor=office.actor, now=now)
@@ -77,7 +78,7 @@ def confirm_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office:
 
 
 @router.post("/links/{link_id}/reject", response_model=LinkPublic)
-def reject_link(link_id: int, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
+def reject_link(link_id: RowId, session: SessionDep, runtime: RuntimeDep, office: OfficeDep) -> LinkPublic:
     now = runtime.clock.now()
     audit(session, principal=office, action="link.reject", target=str(link_id), now=now)
     link = decide_link(session, link_id, status="rejected", actor=office.actor, now=now)

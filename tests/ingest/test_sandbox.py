@@ -103,3 +103,12 @@ def test_uploads_past_the_queue_are_refused_at_once_with_503() -> None:
 def _refused_quietly(sandbox: ParseSandbox) -> None:
     with pytest.raises(NoticeParseError):
         sandbox.parse(b"sleep", "n.txt", None)
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_the_next_upload() -> None:
+    with _sandbox(workers=1) as sandbox:
+        assert sandbox.parse(EXAMPLE, "example.txt", "text/plain").tasks
+        for worker in list(sandbox._all):  # killed from outside, as an OOM killer or an operator would
+            worker.process.kill()
+            worker.process.join()
+        assert sandbox.parse(EXAMPLE, "example.txt", "text/plain").tasks

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from proto.notice import DocHeader, Indicator
+from services.common.params import is_amount
 from services.ingest.parsing.normalise import compact, squash_spaces, strip_bold
 
 _DOC_NO_RE = re.compile(r"([\u4e00-\u9fff]{1,12}?)\s*[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]\s*(\d{1,4})\s*号")
@@ -160,6 +161,6 @@ def parse_indicator(item: str) -> Indicator | None:
     return Indicator(
         name=m.group("name").strip(),
         text=item,
-        value=float(num) if num else None,
+        value=float(num) if num and is_amount(float(num)) else None,
         unit=("%" if unit == "％" else unit) if num else None,
     )

@@ -26,7 +26,19 @@ _FULLWIDTH_ALNUM = {
     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
 }
-_TRANSLATION = {**_FULLWIDTH_ALNUM, **VARIANTS, "\u00a0": " ", "\u3000": " ", "\u200b": ""}
+# Control characters mean nothing in a notice (a NUL in a .txt, an escape a converter left) and
+# PostgreSQL refuses NUL in text: dropped, with vertical tab and form feed read as line breaks.
+_CONTROLS = {chr(c): "" for c in (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0))}
+_TRANSLATION = {
+    **_FULLWIDTH_ALNUM,
+    **VARIANTS,
+    **_CONTROLS,
+    "\x0b": "\n",
+    "\x0c": "\n",
+    "\u00a0": " ",
+    "\u3000": " ",
+    "\u200b": "",
+}
 # PDF extractors emit Kangxi radicals and CJK compatibility ideographs that look like ordinary
 # characters (⼀ for 一); NFKC maps exactly those back.
 _COMPAT = "\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff"
@@ -34,7 +46,8 @@ _COMPAT = "\u2f00-\u2fdf\u2e80-\u2eff\uf900-\ufaff"
 # one charset scan that visits only them is many times faster on a whole notice. Both maps in
 # one scan is equivalent to translating first and then applying NFKC: the two sets of
 # characters are disjoint, and no translation yields a compatibility character.
-_MAPPED_RE = re.compile("[" + re.escape("".join(_TRANSLATION)) + _COMPAT + "]")
+_SURROGATES = "\ud800-\udfff"
+_MAPPED_RE = re.compile("[" + re.escape("".join(_TRANSLATION)) + _COMPAT + _SURROGATES + "]")
 
 WIDE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2022"
 # A space run next to a wide character: `(?<=[W])[ ]+|[ ]+(?=[W])`, written to open on the space
@@ -66,7 +79,10 @@ _PAGE_OR_RULE_LINE_RE = re.compile(
 def _mapped(match: re.Match[str]) -> str:
     char = match.group()
     mapped = _TRANSLATION.get(char)
-    return unicodedata.normalize("NFKC", char) if mapped is None else mapped
+    if mapped is not None:
+        return mapped
+    # A lone surrogate (text decoded with surrogateescape) cannot be stored or sent: dropped.
+    return "" if "\ud800" <= char <= "\udfff" else unicodedata.normalize("NFKC", char)
 
 
 def to_halfwidth_alnum(text: str) -> str:

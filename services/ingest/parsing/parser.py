@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from proto.notice import Chapter, ParsedNotice, ParsedTask, ParseWarning
+from services.common.params import NAME_MAX, PERSON_MAX
 from services.ingest.parsing.assignments import (
     Declarations,
     chapter_leaders,
@@ -37,6 +38,18 @@ def _chapter(block: ChapterBlock) -> Chapter:
     return Chapter(ordinal=block.ordinal, title=compact(title), leaders=leaders)
 
 
+def _fit(names: list[str], limit: int, warnings: list[ParseWarning]) -> list[str]:
+    """Names cut to what the registry stores; a name that long is a misread the office should see."""
+    if all(len(n) <= limit for n in names):
+        return names
+    warnings.append(
+        ParseWarning(
+            code="name_too_long", message=f"名称超过 {limit} 字，已截断 / a name over {limit} characters was cut"
+        )
+    )
+    return [n[:limit] for n in names]
+
+
 def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, issued) -> ParsedTask:
     if block.cells is not None:
         text, assignment_text, form = block.cells.get("task", ""), None, "table"
@@ -49,6 +62,11 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         leaders = list(chapter.leaders)
     if not assignment.found:
         warnings.append(ParseWarning(code="no_assignment", message="未找到牵头领导或承办单位 / no assignment found"))
+    leaders = _fit(leaders, PERSON_MAX, warnings)
+    host_units, co_units = (
+        _fit(assignment.host_units, NAME_MAX, warnings),
+        _fit(assignment.co_units, NAME_MAX, warnings),
+    )
     task_text = clean_task_text(text)
     phrases = extract_deadline_phrases(task_text)
     if assignment.deadline_text:
@@ -60,8 +78,8 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         chapter=block.chapter,
         text=task_text,
         leaders=leaders,
-        host_units=assignment.host_units,
-        co_units=assignment.co_units,
+        host_units=host_units,
+        co_units=co_units,
         has_etc=assignment.has_etc,
         deadline=resolve_deadline(phrases, year, issued),
         deadline_phrases=phrases,

@@ -22,6 +22,7 @@ import re
 from bisect import bisect_right
 
 from proto.notice import Quantity
+from services.common.params import is_amount
 
 # Units that only make sense after a magnitude prefix: a bare `45度` is an angle or a temperature.
 _PREFIX_ONLY_UNITS = ("度", "方")
@@ -236,6 +237,9 @@ def extract_quantities(text: str) -> list[Quantity]:
             continue
         low, high, unit = match.group("low", "high", "unit")
         value = float(low)
+        # A digit run of hundreds of characters is noise, not a target (and float() makes it inf).
+        if not is_amount(value) or (high and not is_amount(float(high))):
+            continue
         if _is_restatement(flat, start, value, unit, kept):
             continue
         kept.append((start, value, unit))
