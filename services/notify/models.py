@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
+from services.common.timestamps import UtcDateTime
+
 
 class Escalation(SQLModel, table=True):
     __tablename__ = "notify_escalation"
@@ -15,8 +17,8 @@ class Escalation(SQLModel, table=True):
     unit: str = Field(index=True, max_length=200)
     unit_id: str = Field(default="", index=True, max_length=64)
     message: str
-    raised_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    acknowledged_at: datetime | None = None
+    raised_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=300)
 
 

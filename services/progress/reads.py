@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from services.common.clock import local_date
 from services.common.errors import ApiError
 from services.common.identity import Principal
 from services.common.prepared import Prepared
@@ -69,7 +71,14 @@ def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def task_status(
-    *, conn: Connection, task_id: str, today: date, limit: int, offset: int, viewer: Principal | None = None
+    *,
+    conn: Connection,
+    task_id: str,
+    today: date,
+    zone: ZoneInfo,
+    limit: int,
+    offset: int,
+    viewer: Principal | None = None,
 ) -> TaskStatus:
     """A task's status and history; a unit reads only the tasks it hosts or helps with."""
     found = _Q_TASK.mappings(conn, {"task_id": task_id})
@@ -83,7 +92,7 @@ def task_status(
     return TaskStatus.model_validate(
         {
             **{name: task[name] for name in TaskStatus.model_fields if name in task},
-            "days_since_last_report": (today - last.date()).days if last else None,
+            "days_since_last_report": (today - local_date(last, zone)).days if last else None,
             "unacknowledged": [u for u in unsigned if u in task["host_unit_ids"]],
             "latest_by_unit": _rows(_Q_LATEST.mappings(conn, {"task_id": task_id})),
             "reports": _rows(_Q_REPORTS.mappings(conn, {"task_id": task_id, "limit": limit, "offset": offset})),

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -108,10 +108,10 @@ def _replay(session: Session, unit_id: str, key: str, request_hash: str) -> Repo
     return ReportAccepted.model_validate(earlier.answer)
 
 
-def _period(task: Any, label: str | None, now: datetime, rules: Rules) -> periods.Period:
+def _period(task: Any, label: str | None, today: date, rules: Rules) -> periods.Period:
     kind = rules.period_kind(task)
     if label is None:
-        return periods.period_containing(kind, now.date())
+        return periods.period_containing(kind, today)
     try:
         period = periods.parse_period(kind, label)
     except ValueError:
@@ -122,7 +122,7 @@ def _period(task: Any, label: str | None, now: datetime, rules: Rules) -> period
             f"填报周期 {label} 格式不对，本通知按{ {'month': '月', 'xun': '旬', 'week': '周'}[kind] }填报，例如 {example}",
             f"period {label} is not a {kind} period like {example}",
         ) from None
-    if period.start > now.date():
+    if period.start > today:
         raise ApiError(422, "period_in_future", f"填报周期 {label} 尚未开始", f"period {label} has not started")
     return period
 
@@ -349,7 +349,8 @@ def _record_one(
     unit_id = authorise_unit(principal, task)
     if task.closeout_state == "closed":
         raise _closed()
-    period = _period(task, report.period, now, rules)
+    today = rules.day(now)  # the government's date, not UTC's: 00:30 on the 1st is the new month
+    period = _period(task, report.period, today, rules)
     values = _quantity_values(task, report)
 
     achieved = {int(k): v for k, v in task.achieved.items()} | values
@@ -400,7 +401,7 @@ def _record_one(
         stale=stale,
     )
     outbox.append(outbox_row(subjects.progress_reported, reported))
-    old, verdict = rejudge(task, now.date(), rules)
+    old, verdict = rejudge(task, today, rules)
     add_delta(pending, task)
     if verdict.flag != old:
         outbox.append(

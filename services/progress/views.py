@@ -155,8 +155,15 @@ async def get_task_status(
 ) -> TaskStatus:
     def read() -> TaskStatus:
         with runtime.engine.connect() as conn:
+            clock = runtime.clock
             return reads.task_status(
-                conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset, viewer=reader
+                conn=conn,
+                task_id=task_id,
+                today=clock.today(),
+                zone=clock.zone,
+                limit=limit,
+                offset=offset,
+                viewer=reader,
             )
 
     return await runtime.run_db(read)
@@ -205,7 +212,13 @@ def get_pending_receipts(
     "/tasks/{task_id}/extensions", status_code=status.HTTP_201_CREATED, response_model=Extension, tags=["extensions"]
 )
 def post_extension(
-    task_id: str, body: ExtensionIn, principal: UnitDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    task_id: str,
+    body: ExtensionIn,
+    principal: UnitDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    gate: GateDep,
+    rules: RulesDep,
 ) -> Extension:
     with gate:
         audit(
@@ -223,6 +236,7 @@ def post_extension(
             due_date=body.due_date,
             reason=body.reason,
             now=runtime.clock.now(),
+            rules=rules,
         )
 
 
