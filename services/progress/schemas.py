@@ -120,6 +120,7 @@ class RollupRow(BaseModel):
 
 class RollupsPublic(BaseModel):
     by: str
+    notice: str | None = Field(default=None, description="The notice (文号 or id) the roll-ups were limited to.")
     data: list[RollupRow]
     count: int
 

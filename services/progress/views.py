@@ -174,10 +174,11 @@ async def get_rollups(
     _reader: Annotated[Principal | None, Depends(ROLLUP_READER)],
     runtime: RuntimeDep,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
+    notice: str | None = Query(None, min_length=1, max_length=200, description="Only this notice's tasks: 文号 or id."),
 ) -> RollupsPublic:
     def read() -> RollupsPublic:
         with runtime.engine.connect() as conn:
-            return reads.rollups(conn=conn, by=by)
+            return reads.rollups(conn=conn, by=by, notice=notice)
 
     return await runtime.run_db(read)
 
