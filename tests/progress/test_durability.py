@@ -218,10 +218,10 @@ async def test_acknowledged_reports_survive_kills_and_restarts(tmp_path: Path) -
         by_task: dict[int, list[str]] = {}
         for n, report_id in acked.values():
             by_task.setdefault(n, []).append(report_id)
-        reader = {"Authorization": f"Bearer {next(iter(tokens.values()))}"}
-        async with httpx.AsyncClient(base_url=service.url, timeout=10, headers=reader) as client:
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
             for n in range(TASKS):
-                status = (await client.get(f"/tasks/tdur-{n}/status", params={"limit": 1000})).json()
+                owner = {"Authorization": f"Bearer {tokens[UNITS[n % len(UNITS)]]}"}  # a unit reads its own tasks
+                status = (await client.get(f"/tasks/tdur-{n}/status", params={"limit": 1000}, headers=owner)).json()
                 history = [r["report_id"] for r in status["reports"]]
                 assert sorted(history) == sorted(by_task.get(n, [])), f"task {n}"
                 assert status["report_count"] == len(by_task.get(n, []))
