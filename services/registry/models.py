@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import DDL, JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from services.common.timestamps import UtcDateTime
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -28,7 +30,7 @@ class RegistryNotice(SQLModel, table=True):
     year: int | None = None
     issued_date: date | None = None
     version: int = 1
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class NoticeVersion(SQLModel, table=True):
@@ -43,7 +45,7 @@ class NoticeVersion(SQLModel, table=True):
     task_count: int = 0
     # {"added": [numbers], "removed": [numbers], "changed": [{"number", "fields"}]}
     diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class HeldVersion(SQLModel, table=True):
@@ -70,9 +72,9 @@ class HeldVersion(SQLModel, table=True):
     status: str = Field(
         default="pending", index=True, max_length=12, description="pending, confirmed, discarded, superseded"
     )
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=100)
-    decided_at: datetime | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class RegistryTask(SQLModel, table=True):
@@ -111,7 +113,7 @@ class RegistryTask(SQLModel, table=True):
     corrections: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     removed: bool = False
     version: int = 1
-    updated_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class Assignment(SQLModel, table=True):
@@ -148,7 +150,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(index=True, max_length=64)
-    at: datetime = Field(default_factory=_now)
+    at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40, description="correct, reingest, superseded, merge…")
     # {field: {"before": …, "after": …}}
@@ -170,9 +172,9 @@ class TaskLink(SQLModel, table=True):
     confidence: float
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="suggested", index=True, max_length=10)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=100)
-    decided_at: datetime | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 # Full-text search beside the task table, created with it. SQLite: an external-content FTS5
