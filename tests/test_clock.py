@@ -87,3 +87,15 @@ def test_timestamp_columns_store_utc_and_read_back_aware(sql_engine: Engine) -> 
     assert stored.startswith("2026-03-31 16:01")
     assert rows == {1: AFTER_MIDNIGHT, 2: AFTER_MIDNIGHT}
     assert all(at.tzinfo is not None for at in rows.values())
+
+
+def test_a_service_takes_its_clock_and_rules_zone_from_its_settings_or_its_clock(tmp_path: Path) -> None:
+    from services.progress.app import create_app
+
+    urumqi, utc = ZoneInfo("Asia/Urumqi"), ZoneInfo("UTC")
+    app = create_app(ProgressSettings(data_dir=tmp_path, timezone="Asia/Urumqi"))
+    assert app.state.runtime.clock.zone == app.state.rules.zone == urumqi
+    app.state.runtime.engine.dispose()
+    app = create_app(ProgressSettings(data_dir=tmp_path), ManualClock(AFTER_MIDNIGHT, utc))
+    assert app.state.runtime.clock.zone == app.state.rules.zone == utc
+    app.state.runtime.engine.dispose()
