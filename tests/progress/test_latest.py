@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
+from services.common.clock import CHINA
 from services.progress.ledger import ledger_rows
 from services.progress.models import ProgressReport, ProgressTask, UnitLatest
+from services.progress.reads import task_status
 from services.progress.reports import record_report
 from services.progress.schemas import ReportIn
 from tests.progress.conftest import DOC, RULES, SUBJECTS, unit, upsert
@@ -67,5 +69,11 @@ def test_the_ledger_names_whose_report_it_shows_and_prefers_the_host_units(sessi
     shown = task(session, tid)
     assert (shown.latest_unit, shown.latest_period, shown.percent) == ("甲局", "2026-03", 20.0)
     assert ledger_latest(session) == "【2026-03 甲局】主办单位完成方案"
+    status = task_status(conn=session.connection(), task_id=tid, today=date(2026, 4, 20), zone=CHINA, limit=5, offset=0)
+    assert (status.latest_unit, status.latest_period, status.latest_report_id) == (
+        "甲局",
+        "2026-03",
+        shown.latest_report_id,
+    )
     report(session, tid, "甲局", percent=40, period="2026-04", narrative="主办单位四月进展")
     assert ledger_latest(session) == "【2026-04 甲局】主办单位四月进展"
