@@ -10,4 +10,7 @@ from proto.envelope import Event
 
 
 class ClockTicked(Event):
-    today: date = Field(description="The date of the Luoshi clock at this tick.")
+    today: date = Field(
+        description="The new date in the government's time zone (the notify service's TIMEZONE, Asia/Shanghai by "
+        "default): a tick goes out when that date changes, at midnight Beijing time, not UTC's."
+    )

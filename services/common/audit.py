@@ -17,13 +17,14 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from services.common.access import OFFICE
 from services.common.identity import Principal
+from services.common.timestamps import UtcDateTime
 
 
 class AuditRecord(SQLModel, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(index=True)
+    at: datetime = Field(index=True, sa_type=UtcDateTime)
     actor: str = Field(index=True, max_length=120)
     role: str = Field(max_length=20)
     token_id: str = Field(max_length=16)

@@ -18,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from proto.token import TokenChanged
 from services.common.errors import ApiError
+from services.common.timestamps import UtcDateTime
 
 Role = Literal["office", "supervisor", "unit"]
 ROLES: tuple[Role, ...] = ("office", "supervisor", "unit")
@@ -35,9 +36,9 @@ class AuthToken(SQLModel, table=True):
     unit_id: str | None = Field(default=None, index=True, max_length=64)
     post_id: str | None = Field(default=None, max_length=64)
     label: str = Field(default="", max_length=200)
-    created_at: datetime
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 @dataclass(frozen=True)

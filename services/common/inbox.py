@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, Session, SQLModel
 
+from services.common.timestamps import UtcDateTime
+
 
 class InboxEntry(SQLModel, table=True):
     __tablename__ = "inbox"
 
     consumer: str = Field(primary_key=True, max_length=100)
     event_id: str = Field(primary_key=True, max_length=64)
-    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    processed_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
 
 
 def seen(session: Session, consumer: str, event_id: str) -> bool:

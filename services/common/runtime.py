@@ -65,7 +65,7 @@ class ServiceRuntime(Generic[SettingsT]):
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock(settings.zone)
         self.subjects = Subjects(settings.subject_root)
         self.engine: Engine = make_engine(settings.resolved_database_url())
         self.tables = [InboxEntry, OutboxEntry, AuthToken, AuditRecord, *tables]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from proto.subjects import DEFAULT_ROOT
+from services.common.clock import DEFAULT_TIMEZONE
 from services.common.natscreds import NatsCredentials
 
 
@@ -32,6 +34,23 @@ class ServiceSettings(BaseSettings):
     outbox_keep_days: float = Field(
         default=7.0, ge=0, description="Days a published event stays in the outbox before it is deleted (0: kept)."
     )
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="IANA zone of the government's days: periods, due dates, 'today' and the daily clock.tick.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def nats_credentials(self) -> NatsCredentials | None:
         password = self.nats_password.get_secret_value()

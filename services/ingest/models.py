@@ -7,6 +7,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from proto.notice import ParsedNotice, ParseWarning
+from services.common.timestamps import UtcDateTime
 
 
 class NoticeUpload(SQLModel, table=True):
@@ -18,7 +19,7 @@ class NoticeUpload(SQLModel, table=True):
     doc_no: str | None = Field(default=None, index=True, max_length=200)
     task_count: int
     parse_json: str
-    uploaded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    uploaded_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
 
     def parse(self) -> ParsedNotice:
         return ParsedNotice.model_validate_json(self.parse_json)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from services.common.params import Line
+from services.common.timestamps import UtcDateTime
 
 
 class Escalation(SQLModel, table=True):
@@ -17,8 +18,8 @@ class Escalation(SQLModel, table=True):
     unit: str = Field(index=True, max_length=200)
     unit_id: str = Field(default="", index=True, max_length=64)
     message: str
-    raised_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    acknowledged_at: datetime | None = None
+    raised_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=300)
 
 

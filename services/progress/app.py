@@ -33,13 +33,14 @@ def create_runtime(
     )
     gate = gate or WriteGate(settings.resolved_database_url())
     runtime.relay.write_gate = gate
-    register_handlers(runtime, rules=rules or Rules.from_settings(settings), gate=gate)
+    register_handlers(runtime, rules=rules or Rules.from_settings(settings, runtime.clock.zone), gate=gate)
     return runtime
 
 
 def create_app(settings: ProgressSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
-    rules = Rules.from_settings(settings)
+    # One zone for the service: an injected clock's (tests, demos), else the settings'.
+    rules = Rules.from_settings(settings, clock.zone if clock else None)
     gate = WriteGate(settings.resolved_database_url())
     runtime = create_runtime(settings, clock, rules=rules, gate=gate)
     app = create_service_app(

@@ -60,7 +60,7 @@ def decide_closeout(
         task.percent = 100.0
     else:
         task.closeout_state = ""
-    refresh(session=session, subjects=subjects, task=task, today=now.date(), rules=rules, cause=closeout_id)
+    refresh(session=session, subjects=subjects, task=task, today=rules.day(now), rules=rules, cause=closeout_id)
     commit(session)
     return row
 

@@ -28,10 +28,11 @@ def request_extension(
     due_date: date,
     reason: str,
     now: datetime,
+    rules: Rules,
 ) -> Extension:
     task = task_or_404(session, task_id, lock=True)
     unit_id = authorise_unit(principal, task, host_only=True)
-    today = now.date()
+    today = rules.day(now)
     if task.closeout_state == "closed":
         raise ApiError(409, "task_closed", "任务已办结，不能申请延期", "the task is closed")
     if task.due_date is None:
@@ -100,7 +101,7 @@ def decide_extension(
     session.add(row)
     if approve:
         task.due_date = row.requested_due_date
-        refresh(session=session, subjects=subjects, task=task, today=now.date(), rules=rules, cause=extension_id)
+        refresh(session=session, subjects=subjects, task=task, today=rules.day(now), rules=rules, cause=extension_id)
     commit(session)
     return row
 

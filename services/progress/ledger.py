@@ -7,6 +7,7 @@ import io
 import unicodedata
 from dataclasses import astuple, dataclass
 from datetime import date
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -15,13 +16,14 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, or_, select
 
 from services.common.errors import ApiError
-from services.progress.models import ProgressTask
+from services.progress.models import ProgressReport, ProgressTask
 
 COLUMNS = ("序号", "任务内容", "牵头领导", "主办单位", "协办单位", "完成时限", "目标", "最新进展", "完成率", "状态")
 FLAG_ZH = {"blue": "蓝", "yellow": "黄", "red": "红"}
 # Light fills keep black text readable when printed; the word in the cell carries the flag too.
 FLAG_FILL = {"blue": "9BC2E6", "yellow": "FFE699", "red": "FF9999"}
 STALE_MARK = "【与上期雷同】"
+CO_UNIT_MARK = "（协办）"
 # Widest a column may grow, in Excel character units; longer text wraps.
 MAX_WIDTH = {"任务内容": 60, "最新进展": 50, "目标": 30}
 DEFAULT_MAX_WIDTH = 24
@@ -51,10 +53,18 @@ def _deadline(task: ProgressTask) -> str:
     return "".join(parts)
 
 
-def _latest(task: ProgressTask) -> str:
+def _latest(task: Any) -> str:
+    """The latest progress shown, headed by its period and the unit that reported it.
+
+    Host units' reports stand for the task (as they make its completion); a co-unit's shows only
+    while no host has reported, and says so, since it is not the host's word on the task.
+    """
     if not task.latest_report_id:
         return ""
-    head = f"【{task.latest_period} {task.latest_unit}】" if task.latest_period else ""
+    who = task.latest_unit or task.latest_unit_id or ""
+    if task.latest_unit_id and task.latest_unit_id not in task.host_unit_ids:
+        who += CO_UNIT_MARK
+    head = "【" + " ".join(part for part in (task.latest_period, who) if part) + "】"
     return (STALE_MARK if task.stale else "") + head + task.latest_narrative
 
 
@@ -81,6 +91,7 @@ _LEDGER_COLUMNS = (
     "latest_report_id",
     "latest_period",
     "latest_unit",
+    "host_unit_ids",
     "latest_narrative",
     "stale",
     "percent",
@@ -95,8 +106,11 @@ def ledger_rows(*, session: Session, notice: str) -> tuple[str, list[LedgerRow]]
     Plain rows of the ledger's columns, not task objects: a notice of 20,000 tasks stays small.
     """
     table = ProgressTask.__table__  # type: ignore[attr-defined]
+    reports = ProgressReport.__table__  # type: ignore[attr-defined]
+    # The latest report's unit id, by its primary key: the task keeps only the unit's name.
     tasks = session.execute(
-        select(*(table.c[name] for name in _LEDGER_COLUMNS))
+        select(*(table.c[name] for name in _LEDGER_COLUMNS), reports.c.unit_id.label("latest_unit_id"))
+        .outerjoin(reports, reports.c.report_id == table.c.latest_report_id)
         .where(or_(table.c.doc_no == notice, table.c.notice_id == notice), table.c.removed == False)  # noqa: E712
         .order_by(table.c.number)
     )

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.common.timestamps import UtcDateTime
+
 
 class ProgressUnit(SQLModel, table=True):
     """A unit as progress knows it from task events: ids for tokens and authorisation, names for people."""
@@ -53,7 +55,7 @@ class ProgressTask(SQLModel, table=True):
     missed_periods: int = 0
     unacknowledged_since: date | None = None
     reported_through: date | None = None
-    last_report_at: datetime | None = None
+    last_report_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     report_count: int = 0
     latest_report_id: str | None = Field(default=None, max_length=32)
     latest_unit: str | None = Field(default=None, max_length=200)
@@ -92,7 +94,7 @@ class ProgressReport(SQLModel, table=True):
     request_hash: str = Field(default="", max_length=64)
     # The first answer, returned verbatim to a retry with the same Idempotency-Key.
     answer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    received_at: datetime
+    received_at: datetime = Field(sa_type=UtcDateTime)
     # The token that made the report: a report row is its own audit entry (who, what, when).
     token_id: str = Field(default="", max_length=16)
 
@@ -109,7 +111,7 @@ class UnitLatest(SQLModel, table=True):
     period: str | None = Field(default=None, max_length=20)
     narrative: str = ""
     previous_narrative: str = ""
-    received_at: datetime
+    received_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class Receipt(SQLModel, table=True):
@@ -120,7 +122,7 @@ class Receipt(SQLModel, table=True):
     task_id: str = Field(primary_key=True, max_length=64)
     unit_id: str = Field(primary_key=True, max_length=64)
     assigned_on: date
-    acknowledged_at: datetime | None = Field(default=None, index=True)
+    acknowledged_at: datetime | None = Field(default=None, index=True, sa_type=UtcDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=16)
 
 
@@ -136,8 +138,8 @@ class Extension(SQLModel, table=True):
     requested_due_date: date
     reason: str
     state: str = Field(default="pending", index=True, max_length=10)
-    requested_at: datetime
-    decided_at: datetime | None = None
+    requested_at: datetime = Field(sa_type=UtcDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=16)
     comment: str = ""
 
@@ -152,8 +154,8 @@ class Closeout(SQLModel, table=True):
     unit_id: str = Field(max_length=64)
     summary: str = ""
     state: str = Field(default="pending", index=True, max_length=10)
-    requested_at: datetime
-    decided_at: datetime | None = None
+    requested_at: datetime = Field(sa_type=UtcDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=16)
     comment: str = ""
 

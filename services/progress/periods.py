@@ -72,6 +72,21 @@ def parse_period(kind: str, label: str) -> Period:
     raise ValueError(f"period {label!r} is not a {kind} like {EXAMPLES.get(kind, '')}")
 
 
+@lru_cache(maxsize=4096)  # the report writer asks it of every stored latest report it compares with
+def start_of(label: str | None) -> date | None:
+    """The first day of the period a label names, whatever its kind; None for no label or no kind's.
+
+    Labels of different kinds compare by their first day, so changing a notice's period kind
+    keeps the order of what was reported before.
+    """
+    for kind in KINDS if label else ():
+        try:
+            return parse_period(kind, label).start  # type: ignore[arg-type]
+        except ValueError:
+            continue
+    return None
+
+
 def next_period(period: Period) -> Period:
     return period_containing(period.kind, period.end + timedelta(days=1))
 

@@ -37,7 +37,7 @@ def acknowledge(
         ).all()
         task.unacknowledged_since = min((r.assigned_on for r in pending), default=None)
         refresh(
-            session=session, subjects=subjects, task=task, today=now.date(), rules=rules, cause=f"receipt-{task_id}"
+            session=session, subjects=subjects, task=task, today=rules.day(now), rules=rules, cause=f"receipt-{task_id}"
         )
         commit(session)
     return receipt

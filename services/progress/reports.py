@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -108,10 +108,10 @@ def _replay(session: Session, unit_id: str, key: str, request_hash: str) -> Repo
     return ReportAccepted.model_validate(earlier.answer)
 
 
-def _period(task: Any, label: str | None, now: datetime, rules: Rules) -> periods.Period:
+def _period(task: Any, label: str | None, today: date, rules: Rules) -> periods.Period:
     kind = rules.period_kind(task)
     if label is None:
-        return periods.period_containing(kind, now.date())
+        return periods.period_containing(kind, today)
     try:
         period = periods.parse_period(kind, label)
     except ValueError:
@@ -122,7 +122,7 @@ def _period(task: Any, label: str | None, now: datetime, rules: Rules) -> period
             f"填报周期 {label} 格式不对，本通知按{ {'month': '月', 'xun': '旬', 'week': '周'}[kind] }填报，例如 {example}",
             f"period {label} is not a {kind} period like {example}",
         ) from None
-    if period.start > now.date():
+    if period.start > today:
         raise ApiError(422, "period_in_future", f"填报周期 {label} 尚未开始", f"period {label} has not started")
     return period
 
@@ -179,6 +179,18 @@ _TASK_CHANGES = (
     "flag",
     "rollup",
 )
+
+
+def _later(row: Any) -> tuple[date, datetime]:
+    """How a unit's latest report ranks: by its period, then by arrival (a correction of the same period)."""
+    at = row.received_at
+    return periods.start_of(row.period) or date.min, at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _shown(task: Any, latest: dict[str, Any]) -> Any:
+    """The report that stands for the task (the ledger's 最新进展): the host units' latest, as for completion."""
+    hosts = [latest[u] for u in task.host_unit_ids if u in latest]
+    return max(hosts or latest.values(), key=_later)
 
 
 def _task_completion(task: Any, latest: dict[str, Any]) -> float:
@@ -349,9 +361,15 @@ def _record_one(
     unit_id = authorise_unit(principal, task)
     if task.closeout_state == "closed":
         raise _closed()
-    period = _period(task, report.period, now, rules)
+    today = rules.day(now)  # the government's date, not UTC's: 00:30 on the 1st is the new month
+    period = _period(task, report.period, today, rules)
     values = _quantity_values(task, report)
 
+    mine = latest[task_id].get(unit_id)
+    # A report for a period before the unit's latest one (filed late, or arriving late) is kept
+    # and published, but the later period stands: it changes neither the unit's latest report
+    # nor, when an other unit has reported a later period, the task's quantities.
+    late = mine is not None and (periods.start_of(mine.period) or date.min) > period.start
     achieved = {int(k): v for k, v in task.achieved.items()} | values
     if values:
         targets = [float(q.get("value") or 0) for q in task.quantities]
@@ -359,31 +377,30 @@ def _record_one(
     else:
         completion = round(report.percent, 1)
 
-    mine = latest[task_id].get(unit_id)
     baseline = None
-    if mine is not None:
+    if mine is not None and not late:  # a late report's previous period is not at hand: not judged
         baseline = mine.previous_narrative if mine.period == period.label else mine.narrative
     score = similarity(report.narrative, baseline) if baseline and report.narrative else None
     stale = score is not None and score >= rules.stale_similarity
 
     report_id = uuid.uuid4().hex
     unit = names.get(unit_id, unit_id)
-    if mine is None:
-        mine = latest[task_id][unit_id] = SimpleNamespace(
-            task_id=task_id, unit_id=unit_id, previous_narrative="", period=None, narrative="", new=True
-        )
-    elif mine.period != period.label:
-        mine.previous_narrative = mine.narrative
-    mine.report_id, mine.completion, mine.period = report_id, completion, period.label
-    mine.narrative, mine.received_at, mine.dirty = report.narrative, now, True
-
-    task.achieved = {str(k): v for k, v in achieved.items()}
+    if not late:
+        _replace_latest(latest[task_id], mine, task_id, unit_id, report_id, completion, period.label, report, now)
+    if task.reported_through is None or period.end >= task.reported_through:
+        task.achieved = {str(k): v for k, v in achieved.items()}
     task.percent = _task_completion(task, latest[task_id])
     task.reported_through = max(filter(None, (task.reported_through, period.end)))
     task.last_report_at = now
     task.report_count += 1
-    task.latest_report_id, task.latest_unit, task.latest_period = report_id, unit, period.label
-    task.latest_narrative, task.stale = report.narrative, stale
+    shown = _shown(task, latest[task_id])
+    if shown.report_id == report_id:
+        task.latest_report_id, task.latest_unit, task.latest_period = report_id, unit, period.label
+        task.latest_narrative, task.stale = report.narrative, stale
+    elif shown.report_id != task.latest_report_id:  # a task last shown by the older rule (last arrival)
+        task.latest_report_id, task.latest_period = shown.report_id, shown.period
+        task.latest_unit = names.get(shown.unit_id, shown.unit_id)
+        task.latest_narrative, task.stale = shown.narrative, False
     quantities = {str(k): v for k, v in values.items()}
     reported = ProgressReported(
         source="progress",
@@ -400,7 +417,7 @@ def _record_one(
         stale=stale,
     )
     outbox.append(outbox_row(subjects.progress_reported, reported))
-    old, verdict = rejudge(task, now.date(), rules)
+    old, verdict = rejudge(task, today, rules)
     add_delta(pending, task)
     if verdict.flag != old:
         outbox.append(
@@ -447,6 +464,28 @@ def _record_one(
     if key:
         earlier[(unit_id, key)] = (request_hash, dumped)
     return answer, True
+
+
+def _replace_latest(
+    rows: dict[str, Any],
+    mine: Any,
+    task_id: str,
+    unit_id: str,
+    report_id: str,
+    completion: float,
+    label: str,
+    report: ReportIn,
+    now: datetime,
+) -> None:
+    """Make this report the unit's latest on the task; the narrative it replaces becomes the previous period's."""
+    if mine is None:
+        mine = rows[unit_id] = SimpleNamespace(
+            task_id=task_id, unit_id=unit_id, previous_narrative="", period=None, narrative="", new=True
+        )
+    elif mine.period != label:
+        mine.previous_narrative = mine.narrative
+    mine.report_id, mine.completion, mine.period = report_id, completion, label
+    mine.narrative, mine.received_at, mine.dirty = report.narrative, now, True
 
 
 def record_report(

@@ -8,6 +8,7 @@ deadlock on the shared rows. A query reads a few hundred rows, whatever the numb
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -64,6 +65,24 @@ def add_delta(pending: Deltas, task: Any) -> None:
     task.rollup = new
 
 
+def tally(tasks: Iterable[Any]) -> Deltas:
+    """The roll-ups of these tasks alone, counted afresh by the rule the incremental rows follow."""
+    counts: Deltas = {}
+    for task in tasks:
+        task.rollup = None
+        add_delta(counts, task)
+    return counts
+
+
+def label(dim: str, key: str, names: dict[str, str]) -> str:
+    """What a roll-up row is called: a unit's name, `<文号> 第<chapter>部分`, or the key itself."""
+    if dim == "unit":
+        return names.get(key, key)
+    if dim == "chapter":
+        return key.replace("|", " 第", 1) + "部分"
+    return key
+
+
 def stage_rollup(session: Session, task: ProgressTask) -> None:
     """Queue the change of this task's contribution; `flush_rollups` applies it."""
     add_delta(session.info.setdefault(_PENDING, {}), task)
@@ -76,15 +95,7 @@ def _labels(
     if unknown:
         session.flush()  # as the ORM query this lookup replaced did: units this session added count
     names = (names or {}) | unit_names(session.connection(), unknown)
-    labels = {}
-    for dim, key in keys:
-        if dim == "unit":
-            labels[(dim, key)] = names.get(key, key)
-        elif dim == "chapter":
-            labels[(dim, key)] = key.replace("|", " 第", 1) + "部分"
-        else:
-            labels[(dim, key)] = key
-    return labels
+    return {(dim, key): label(dim, key, names) for dim, key in keys}
 
 
 def flush_rollups(session: Session) -> None:

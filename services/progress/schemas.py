@@ -124,6 +124,7 @@ class RollupRow(BaseModel):
 
 class RollupsPublic(BaseModel):
     by: str
+    notice: str | None = Field(default=None, description="The notice (文号 or id) the roll-ups were limited to.")
     data: list[RollupRow]
     count: int
 
@@ -140,7 +141,12 @@ class TaskStatus(BaseModel):
     expected_percent: float
     overdue: bool
     missed_periods: int
-    stale: bool
+    stale: bool = Field(description="The report shown for the task repeats its unit's previous period.")
+    latest_report_id: str | None = Field(
+        default=None, description="The report shown for the task: the host units' latest period, else a co-unit's."
+    )
+    latest_unit: str | None = Field(default=None, description="Who made the report shown for the task.")
+    latest_period: str | None = None
     closeout_state: str
     due_date: date | None
     original_due_date: date | None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 from proto.clock import ClockTicked
 from proto.progress import StatusChanged
 from proto.subjects import Subjects
+from services.common.clock import CHINA, local_date
 from services.common.inbox import remember, seen
 from services.common.outbox import outbox_row, stage, stage_rows
 from services.progress import periods
@@ -36,9 +38,12 @@ class Rules:
     grace_days: int = 5
     stale_similarity: float = 0.9
     max_narrative_chars: int = 5000
+    # The government's days: a report's period and every date a judgement uses are dates here.
+    zone: ZoneInfo = CHINA
 
     @classmethod
-    def from_settings(cls, settings: ProgressSettings) -> Rules:
+    def from_settings(cls, settings: ProgressSettings, zone: ZoneInfo | None = None) -> Rules:
+        """The rules of `settings`; `zone` is the service clock's, when a clock other than the settings' is used."""
         return cls(
             thresholds=Thresholds(
                 yellow_gap=settings.yellow_gap,
@@ -52,7 +57,12 @@ class Rules:
             grace_days=settings.report_grace_days,
             stale_similarity=settings.stale_similarity,
             max_narrative_chars=settings.max_narrative_chars,
+            zone=zone or settings.zone,
         )
+
+    def day(self, at: datetime) -> date:
+        """The government's date at an instant."""
+        return local_date(at, self.zone)
 
     def period_kind(self, task: Any) -> str:
         return self.notice_periods.get(task.doc_no) or self.notice_periods.get(task.notice_id) or self.period

@@ -156,8 +156,15 @@ async def get_task_status(
 ) -> TaskStatus:
     def read() -> TaskStatus:
         with runtime.engine.connect() as conn:
+            clock = runtime.clock
             return reads.task_status(
-                conn=conn, task_id=task_id, today=runtime.clock.today(), limit=limit, offset=offset, viewer=reader
+                conn=conn,
+                task_id=task_id,
+                today=clock.today(),
+                zone=clock.zone,
+                limit=limit,
+                offset=offset,
+                viewer=reader,
             )
 
     return await runtime.run_db(read)
@@ -168,10 +175,11 @@ async def get_rollups(
     _reader: Annotated[Principal | None, Depends(ROLLUP_READER)],
     runtime: RuntimeDep,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
+    notice: str | None = Query(None, min_length=1, max_length=200, description="Only this notice's tasks: 文号 or id."),
 ) -> RollupsPublic:
     def read() -> RollupsPublic:
         with runtime.engine.connect() as conn:
-            return reads.rollups(conn=conn, by=by)
+            return reads.rollups(conn=conn, by=by, notice=notice)
 
     return await runtime.run_db(read)
 
@@ -206,7 +214,13 @@ def get_pending_receipts(
     "/tasks/{task_id}/extensions", status_code=status.HTTP_201_CREATED, response_model=Extension, tags=["extensions"]
 )
 def post_extension(
-    task_id: str, body: ExtensionIn, principal: UnitDep, runtime: RuntimeDep, session: SessionDep, gate: GateDep
+    task_id: str,
+    body: ExtensionIn,
+    principal: UnitDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    gate: GateDep,
+    rules: RulesDep,
 ) -> Extension:
     with gate:
         audit(
@@ -224,6 +238,7 @@ def post_extension(
             due_date=body.due_date,
             reason=body.reason,
             now=runtime.clock.now(),
+            rules=rules,
         )
 
 

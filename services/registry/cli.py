@@ -64,6 +64,7 @@ def import_(
                 file.read_text(encoding="utf-8-sig"),
                 _format(file, fmt),
                 now=SystemClock().now(),
+                zone=settings.zone,
                 actor=user,
             )
     except ApiError as exc:

@@ -11,12 +11,14 @@ import csv
 import io
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from proto.subjects import Subjects
+from services.common.clock import CHINA, local_date
 from services.common.errors import ApiError
 from services.registry.directory import set_members, upsert_unit
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
@@ -99,7 +101,14 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def import_directory(
-    session: Session, subjects: Subjects, text: str, fmt: str, *, now: datetime, actor: str = "office"
+    session: Session,
+    subjects: Subjects,
+    text: str,
+    fmt: str,
+    *,
+    now: datetime,
+    actor: str = "office",
+    zone: ZoneInfo = CHINA,
 ) -> ImportReport:
     data = parse_directory(text, fmt)
     affected: set[str] = set()
@@ -143,6 +152,7 @@ def import_directory(
             since=post.since,
             past_holders=post.past_holders,
             unit_id=unit_id,
+            today=local_date(now, zone),
         )
         if changed:
             affected |= tasks_of_post(session, row.post_id)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from services.common.params import NAME_MAX
+from services.common.timestamps import UtcDateTime
 
 UNIT_KINDS = (
     "bureau",
@@ -43,7 +44,7 @@ class Unit(SQLModel, table=True):
     member_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     member_parent_id: str | None = Field(default=None, max_length=32)
     merged_into: str | None = Field(default=None, max_length=32, index=True)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
 
 
 class UnitAlias(SQLModel, table=True):

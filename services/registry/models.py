@@ -12,6 +12,7 @@ from sqlalchemy import DDL, JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from services.common.params import NAME_MAX, PERSON_MAX
+from services.common.timestamps import UtcDateTime
 
 
 def _now() -> datetime:
@@ -30,7 +31,7 @@ class RegistryNotice(SQLModel, table=True):
     year: int | None = None
     issued_date: date | None = None
     version: int = 1
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class NoticeVersion(SQLModel, table=True):
@@ -45,7 +46,7 @@ class NoticeVersion(SQLModel, table=True):
     task_count: int = 0
     # {"added": [numbers], "removed": [numbers], "changed": [{"number", "fields"}]}
     diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class HeldVersion(SQLModel, table=True):
@@ -72,9 +73,9 @@ class HeldVersion(SQLModel, table=True):
     status: str = Field(
         default="pending", index=True, max_length=12, description="pending, confirmed, discarded, superseded"
     )
-    received_at: datetime = Field(default_factory=_now)
+    received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=100)
-    decided_at: datetime | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class RegistryTask(SQLModel, table=True):
@@ -113,7 +114,7 @@ class RegistryTask(SQLModel, table=True):
     corrections: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     removed: bool = False
     version: int = 1
-    updated_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
 
 
 class Assignment(SQLModel, table=True):
@@ -150,7 +151,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(index=True, max_length=64)
-    at: datetime = Field(default_factory=_now)
+    at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40, description="correct, reingest, superseded, merge…")
     # {field: {"before": …, "after": …}}
@@ -172,9 +173,9 @@ class TaskLink(SQLModel, table=True):
     confidence: float
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="suggested", index=True, max_length=10)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
     decided_by: str | None = Field(default=None, max_length=100)
-    decided_at: datetime | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 # Full-text search beside the task table, created with it. SQLite: an external-content FTS5

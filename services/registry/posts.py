@@ -86,8 +86,13 @@ def upsert_post(
     since: date | None = None,
     past_holders: Iterable[str] = (),
     unit_id: str | None = None,
+    today: date,
 ) -> tuple[Post, bool]:
-    """Create a post or hand it to a new holder; returns the post and whether the holder changed."""
+    """Create a post or hand it to a new holder; returns the post and whether the holder changed.
+
+    `today` (the government's date, from the service clock) ends the last holder's term when the
+    change gives no `since`.
+    """
     title = title.strip()
     if not title:
         raise ApiError(422, "empty_post_title", "职务名称不能为空", "a post needs a title")
@@ -107,7 +112,7 @@ def upsert_post(
     holder = holder.strip() if holder else None
     if holder and (current is None or current.name != holder):
         if current is not None:
-            current.until = since or date.today()
+            current.until = since or today
             session.add(current)
         session.add(PostHolder(post_id=post.post_id, name=holder, since=since))
         changed = True

@@ -205,7 +205,13 @@ def put_post(body: PostPut, session: SessionDep, runtime: RuntimeDep, office: Of
     audit(session, principal=office, action="post.put", target=body.title, now=runtime.clock.now(), request=body)
     unit_id = require_unit(session, body.unit).unit_id if body.unit else None
     post, changed = upsert_post(
-        session, title=body.title, holder=body.holder, since=body.since, past_holders=body.past_holders, unit_id=unit_id
+        session,
+        title=body.title,
+        holder=body.holder,
+        since=body.since,
+        past_holders=body.past_holders,
+        unit_id=unit_id,
+        today=runtime.clock.today(),
     )
     affected = tasks_of_post(session, post.post_id) if changed else set()
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"post-{post.post_id}")
@@ -224,7 +230,7 @@ def change_holder(
     if post is None:
         raise ApiError(404, "post_not_found", f"未找到职务 {post_id}", f"post {post_id} not found")
     _post, changed = upsert_post(
-        session, title=post.title, holder=body.holder, since=body.since or runtime.clock.today()
+        session, title=post.title, holder=body.holder, since=body.since, today=runtime.clock.today()
     )
     affected = tasks_of_post(session, post.post_id) if changed else set()
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"post-{post.post_id}")
@@ -256,6 +262,8 @@ async def import_(
         raise ApiError(422, "bad_encoding", "目录文件须为 UTF-8 编码", "the directory file must be UTF-8") from exc
     now = runtime.clock.now()
     audit(session, principal=office, action="directory.import", target=format, now=now, request={"bytes": len(raw)})
-    report = import_directory(session, runtime.subjects, text, format, now=now, actor=office.actor)
+    report = import_directory(
+        session, runtime.subjects, text, format, now=now, actor=office.actor, zone=runtime.clock.zone
+    )
     runtime.relay.kick()
     return report

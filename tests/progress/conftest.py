@@ -60,13 +60,15 @@ def upsert(
     version: int = 1,
     removed: bool = False,
     rules: Rules = RULES,
+    doc: str = DOC,
+    notice_id: str = "n1",
 ) -> str:
-    task_id = f"t-{number}"
+    task_id = f"t-{number}" if doc == DOC else f"t-{notice_id}-{number}"
     event = TaskUpserted(
         task_id=task_id,
-        key=f"{DOC}#{number}",
-        notice_id="n1",
-        doc_no=DOC,
+        key=f"{doc}#{number}",
+        notice_id=notice_id,
+        doc_no=doc,
         version=version,
         number=number,
         chapter=chapter,

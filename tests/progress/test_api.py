@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -163,6 +163,17 @@ async def _main_flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
         status = (await client.get(f"{P}/tasks/{t1}/status")).json()
         assert (status["due_date"], status["original_due_date"]) == ("2027-06-30", "2026-12-31")
 
+        # The government's day: 23:59 and 00:01 in Beijing on a month's last and first day.
+        clock.set(datetime(2026, 3, 31, 15, 59, tzinfo=UTC))
+        march = await client.post(f"{P}/tasks/{t1}/progress", json={"percent": 25}, headers=bearer(host))
+        assert march.json()["period"] == "2026-03", march.text
+        clock.set(datetime(2026, 3, 31, 16, 1, tzinfo=UTC))  # 2026-04-01 00:01 in Beijing
+        april = await client.post(f"{P}/tasks/{t1}/progress", json={"percent": 30}, headers=bearer(host))
+        assert april.json()["period"] == "2026-04", april.text
+        status = (await client.get(f"{P}/tasks/{t1}/status")).json()
+        assert status["last_report_at"] == "2026-03-31T16:01:00Z" and status["days_since_last_report"] == 0
+        assert status["reports"][1]["received_at"] == "2026-03-31T15:59:00+00:00"
+
         clock.set(datetime(2026, 11, 20, 9, 0))
         ask = await client.post(f"{P}/tasks/{t1}/closeout", json={"summary": "一期竣工投产"}, headers=bearer(host))
         assert ask.status_code == 201, ask.text
@@ -195,6 +206,9 @@ async def _main_flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
         for by in ("leader", "chapter"):
             assert (await client.get(f"{P}/status", params={"by": by})).json()["count"] > 0
         _error(await client.get(f"{P}/status", params={"by": "town"}), 422, "rollup_unknown")
+        mine = (await client.get(f"{P}/status", params={"by": "unit", "notice": DOC_NO})).json()
+        assert mine["notice"] == DOC_NO and {r["label"]: r for r in mine["data"]}[HOST] == units[HOST]
+        _error(await client.get(f"{P}/status", params={"by": "unit", "notice": "无此通知"}), 404, "notice_not_found")
 
         # The ledger.
         xlsx = await client.get(f"{P}/ledger.xlsx", params={"notice": DOC_NO})
@@ -206,6 +220,7 @@ async def _main_flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
         assert sorted(rows) == [1, 2, 3, 4, 5]
         assert rows[1][2] == "王明" and rows[1][3] == "县工业和信息化局、县发展改革局"
         assert rows[1][8] == 1.0 and rows[1][9] == "蓝（已办结）"
+        assert rows[1][7] == f"【2026-04 {HOST}】"  # the host's latest, named
         assert "已延期至 2027-06-30" in rows[1][5]
         for r in range(2, 7):
             flag_word = sheet.cell(r, 10).value[0]

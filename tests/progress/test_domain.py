@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 
 from proto.clock import ClockTicked
 from proto.subjects import unit_token
+from services.common.clock import CHINA
 from services.common.errors import ApiError
 from services.common.outbox import OutboxEntry
 from services.progress.closeout import decide_closeout, request_closeout
@@ -194,6 +195,7 @@ def test_extension_before_the_deadline_moves_the_due_date_and_keeps_both(session
             due_date=date(2026, 12, 31),
             reason="配合单位无权申请",
             now=at(2026, 5, 2),
+            rules=RULES,
         )
     assert co.value.status == 403
     ext = request_extension(
@@ -203,6 +205,7 @@ def test_extension_before_the_deadline_moves_the_due_date_and_keeps_both(session
         due_date=date(2026, 12, 31),
         reason="用地审批延后",
         now=at(2026, 5, 2),
+        rules=RULES,
     )
     with pytest.raises(ApiError) as twice:
         request_extension(
@@ -212,6 +215,7 @@ def test_extension_before_the_deadline_moves_the_due_date_and_keeps_both(session
             due_date=date(2027, 3, 31),
             reason="再次申请",
             now=at(2026, 5, 2),
+            rules=RULES,
         )
     assert twice.value.code == "extension_pending"
     decide_extension(
@@ -227,7 +231,7 @@ def test_extension_before_the_deadline_moves_the_due_date_and_keeps_both(session
     now = task(session, tid)
     assert (now.due_date, now.original_due_date) == (date(2026, 12, 31), date(2026, 6, 30))
     assert now.flag == "blue"  # 30% against 33% expected by the year end is on track
-    status = task_status(conn=session.connection(), task_id=tid, today=date(2026, 5, 3), limit=10, offset=0)
+    status = task_status(conn=session.connection(), task_id=tid, today=date(2026, 5, 3), zone=CHINA, limit=10, offset=0)
     assert [(e["previous_due_date"], e["requested_due_date"], e["state"]) for e in status.extensions] == [
         ("2026-06-30", "2026-12-31", "approved")
     ]
@@ -246,6 +250,7 @@ def test_extension_after_the_deadline_is_refused(session: Session) -> None:
             due_date=date(2026, 12, 31),
             reason="来不及了",
             now=at(2026, 7, 1),
+            rules=RULES,
         )
     assert late.value.code == "deadline_passed"
     ext = request_extension(
@@ -255,6 +260,7 @@ def test_extension_after_the_deadline_is_refused(session: Session) -> None:
         due_date=date(2026, 9, 30),
         reason="设备到货晚",
         now=at(2026, 6, 1),
+        rules=RULES,
     )
     decide_extension(
         session=session,

@@ -20,6 +20,8 @@ from services.registry.publish import Resolver, publish_tasks, republish
 from services.registry.search import TaskQuery, query_tasks
 from tests.registry.conftest import EXAMPLE_DIRECTORY, NOW, SUBJECTS
 
+TODAY = date(2026, 3, 1)
+
 Y2025 = "济兖政发〔2025〕1号"
 
 
@@ -86,8 +88,10 @@ def test_provisional_units_are_listed_and_a_merge_repoints_every_assignment(shar
 
 
 def test_a_successor_in_a_post_inherits_the_tasks(shared_session: Session) -> None:
-    upsert_post(shared_session, title="副区长（分管工业）", holder="石可清", since=date(2024, 1, 1))
-    post, changed = upsert_post(shared_session, title="副区长（分管工业）", holder="新同志", since=date(2026, 3, 1))
+    upsert_post(shared_session, title="副区长（分管工业）", holder="石可清", since=date(2024, 1, 1), today=TODAY)
+    post, changed = upsert_post(
+        shared_session, title="副区长（分管工业）", holder="新同志", since=date(2026, 3, 1), today=TODAY
+    )
     assert changed
     affected = tasks_of_post(shared_session, post.post_id)
     assert len(affected) >= 40
@@ -103,7 +107,7 @@ def test_a_successor_in_a_post_inherits_the_tasks(shared_session: Session) -> No
 
 def test_export_and_import_round_trip_in_yaml_and_csv(session: Session, tmp_path: Path) -> None:
     import_directory(session, SUBJECTS, EXAMPLE_DIRECTORY, "yaml", now=NOW)
-    upsert_post(session, title="区长", holder="某区长")
+    upsert_post(session, title="区长", holder="某区长", today=TODAY)
     session.commit()
     exported = export_directory(session)
     for fmt in ("yaml", "csv"):
