@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Options for `luoshi up`, e.g. make run ARGS="--port 8080 --no-example"
+ARGS ?=
+
 run: $(STAMP)
-	$(BIN)/luoshi up
+	$(BIN)/luoshi up $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
