@@ -7,7 +7,6 @@ import importlib
 import json
 import logging
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,10 @@ from rich.table import Table
 from proto.subjects import DEFAULT_ROOT, Subjects
 from services import natscli
 from services.common import heap
+from services.common.clock import SystemClock
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, end_orphan, free_port, port_is_free, supervise
+from services.ingest.example import EXAMPLE_FILE, example_notice
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
 
@@ -33,7 +34,6 @@ app.add_typer(natscli.app, name="nats")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-EXAMPLE_NOTICE = "example-notice.txt"
 DEFAULT_PORT = 8000
 DEFAULT_NATS_PORT = 4222
 NATS_AUTH_DIR = "nats-auth"
@@ -157,12 +157,12 @@ async def _serve(
     base = f"http://{host}:{port}"
     office, office_is_new = progress_cli.office_token_for_up(gateway.state.apps["progress"], data)
     if example:
-        payload = resources.files("services.ingest").joinpath("examples", EXAMPLE_NOTICE).read_bytes()
+        payload = example_notice(SystemClock().today())
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             await _until_token_known(client, office)
             answer = await client.post(
                 "/api/ingest/notices",
-                files={"file": (EXAMPLE_NOTICE, payload, "text/plain")},
+                files={"file": (EXAMPLE_FILE, payload, "text/plain")},
                 headers={"Authorization": f"Bearer {office}"},
             )
         if answer.status_code == 202:
@@ -248,8 +248,9 @@ def parse(
     doc = parsed.doc
     console.print(f"[bold]{doc.title or file.name}[/bold]  {doc.doc_no or ''}  {doc.issued_date or ''}")
     table = Table(show_lines=False)
-    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标", "提示"):
+    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标"):
         table.add_column(column)
+    table.add_column("提示 / warnings", overflow="fold")  # wrapped, never cut: the office acts on them
     for task in parsed.tasks:
         table.add_row(
             str(task.number),
@@ -260,9 +261,11 @@ def parse(
             "、".join(task.co_units) + ("等" if task.has_etc else ""),
             task.deadline.phrase if task.deadline else "",
             str(len(task.quantities)),
-            str(len(task.warnings)) if task.warnings else "",
+            "\n".join(w.message for w in task.warnings),
         )
     console.print(table)
+    for warning in parsed.warnings:
+        console.print(f"[yellow]! {warning.message}[/yellow] ({warning.code})")
     console.print(f"共 {len(parsed.tasks)} 项任务，{len(parsed.chapters)} 个章节 / {len(parsed.tasks)} tasks")
 
 
