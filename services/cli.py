@@ -207,6 +207,14 @@ def serve(
     access_log: bool = typer.Option(
         False, "--access-log/--no-access-log", help="Log every request (the compose proxy already logs them)."
     ),
+    root_path: str = typer.Option(
+        "", envvar="LUOSHI_ROOT_PATH", help="The prefix a proxy strips before forwarding, e.g. /api/registry."
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        envvar="LUOSHI_FORWARDED_ALLOW_IPS",
+        help="Proxies whose X-Forwarded-For/-Proto are trusted: addresses or networks, comma separated, or *.",
+    ),
 ) -> None:
     """Serve one service (what each container runs); settings come from its LUOSHI_<SERVICE>_ variables."""
     import uvicorn
@@ -225,6 +233,9 @@ def serve(
         port=port,
         log_level="info",
         access_log=access_log,
+        root_path=root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
