@@ -113,9 +113,11 @@ def _task_event(n: int) -> TaskUpserted:
     )
 
 
-def _issue(unit: str, data: Path, env: dict[str, str]) -> str:
+def _issue(unit: str | None, data: Path, env: dict[str, str]) -> str:
+    """A unit's token, or the office's for `None`."""
+    who = ["--unit", unit] if unit is not None else ["--role", "office"]
     out = subprocess.run(
-        [str(BIN / "luoshi"), "token", "issue", "--unit", unit, "--data", str(data)],
+        [str(BIN / "luoshi"), "token", "issue", *who, "--data", str(data)],
         env=env,
         capture_output=True,
         text=True,
@@ -218,7 +220,8 @@ async def test_acknowledged_reports_survive_kills_and_restarts(tmp_path: Path) -
         by_task: dict[int, list[str]] = {}
         for n, report_id in acked.values():
             by_task.setdefault(n, []).append(report_id)
-        reader = {"Authorization": f"Bearer {next(iter(tokens.values()))}"}
+        # A unit reads only its own tasks' status: the office reads them all.
+        reader = {"Authorization": f"Bearer {_issue(None, data, service.env)}"}
         async with httpx.AsyncClient(base_url=service.url, timeout=10, headers=reader) as client:
             for n in range(TASKS):
                 status = (await client.get(f"/tasks/tdur-{n}/status", params={"limit": 1000})).json()
