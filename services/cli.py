@@ -7,7 +7,6 @@ import importlib
 import json
 import logging
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,10 @@ from rich.table import Table
 from proto.subjects import DEFAULT_ROOT, Subjects
 from services import natscli
 from services.common import heap
+from services.common.clock import SystemClock
 from services.common.natscreds import NatsCredentials, local_server_auth
-from services.common.natsserver import NatsServer, port_is_free
+from services.common.natsserver import NatsServer, end_orphan, free_port, port_is_free, supervise
+from services.ingest.example import EXAMPLE_FILE, example_notice
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
 
@@ -33,7 +34,8 @@ app.add_typer(natscli.app, name="nats")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-EXAMPLE_NOTICE = "example-notice.txt"
+DEFAULT_PORT = 8000
+DEFAULT_NATS_PORT = 4222
 NATS_AUTH_DIR = "nats-auth"
 
 
@@ -44,47 +46,97 @@ def _fail(zh: str, en: str) -> None:
 
 @app.command()
 def up(
-    port: int = typer.Option(8000, help="HTTP port of the one origin (/api/…)."),
-    nats_port: int = typer.Option(4222, help="Port of the embedded nats-server."),
+    port: int | None = typer.Option(
+        None, help=f"HTTP port of the one origin (/api/…); default {DEFAULT_PORT}, or a free one if it is taken."
+    ),
+    nats_port: int | None = typer.Option(
+        None, help=f"Port of the embedded nats-server; default {DEFAULT_NATS_PORT}, or a free one if it is taken."
+    ),
     data: Path = typer.Option(Path("var"), help="Folder for the NATS store and the SQLite files."),
     nats_url: str | None = typer.Option(None, help="Use this running NATS server instead of starting one."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     example: bool = typer.Option(True, help="Load the bundled example notice at start."),
 ) -> None:
     """Run the whole system locally: nats-server, the four services and the example notice."""
-    if not port_is_free(port, host):
-        _fail(
-            f"端口 {port} 已被占用，请用 --port 换一个端口", f"port {port} is already in use; pick another with --port"
-        )
+    port = _pick_port(port, DEFAULT_PORT, host, "--port")
     nats: NatsServer | None = None
     credentials: dict[str, NatsCredentials] | None = None  # with --nats-url, each service's environment
-    if nats_url is None:
-        if not port_is_free(nats_port):
-            _fail(
-                f"NATS 端口 {nats_port} 已被占用，请用 --nats-port 换一个端口，或用 --nats-url 连接已运行的 NATS",
-                f"NATS port {nats_port} is in use; use --nats-port, or --nats-url for a running server",
-            )
-        data.mkdir(parents=True, exist_ok=True)
-        config, credentials = local_server_auth(data / NATS_AUTH_DIR, Subjects(DEFAULT_ROOT))
-        nats = NatsServer(nats_port, data / "nats", log_file=data / "nats-server.log", config=config)
-        with console.status("正在启动 nats-server… / starting nats-server…"):
-            nats.start()
-        nats_url = nats.url
-        console.print(f"[green]✓[/green] nats-server（JetStream）: {nats_url}，数据目录 {data / 'nats'}")
-        console.print(f"[green]✓[/green] NATS 用户与密码 / users and passwords: {data / NATS_AUTH_DIR}")
     try:
+        if nats_url is None:
+            nats, credentials = _start_nats(data, nats_port)
+            nats_url = nats.url
         asyncio.run(
-            _serve_all(host=host, port=port, nats_url=nats_url, data=data, example=example, credentials=credentials)
+            _serve_all(
+                host=host, port=port, nats_url=nats_url, data=data, example=example, credentials=credentials, nats=nats
+            )
         )
     except KeyboardInterrupt:
         pass
     finally:
         if nats is not None:
-            nats.stop()
+            nats.stop()  # only now: the services have drained their NATS connections
         console.print("已停止 / stopped")
 
 
+def _pick_port(asked: int | None, default: int, host: str, option: str) -> int:
+    """The port asked for (refused if taken), else the default, else any free one, said aloud."""
+    if asked is not None:
+        if not port_is_free(asked, host):
+            _fail(
+                f"端口 {asked} 已被占用，请用 {option} 换一个端口",
+                f"port {asked} is already in use; pick another with {option}",
+            )
+        return asked
+    if port_is_free(default, host):
+        return default
+    chosen = free_port(host)
+    console.print(
+        f"[yellow]![/yellow] 端口 {default} 已被占用，改用 {chosen} / port {default} is taken, using {chosen} ({option} to choose)"
+    )
+    return chosen
+
+
+def _start_nats(data: Path, nats_port: int | None) -> tuple[NatsServer, dict[str, NatsCredentials]]:
+    data.mkdir(parents=True, exist_ok=True)
+    store = data / "nats"
+    nats = NatsServer(0, store, log_file=data / "nats-server.log", owned=True)
+    orphan = end_orphan(nats.pid_file)
+    if orphan is not None:
+        console.print(
+            f"[yellow]![/yellow] 已结束上次遗留的 nats-server（进程 {orphan}）/ ended the nats-server left running by an earlier start"
+        )
+    nats.port = _pick_port(nats_port, DEFAULT_NATS_PORT, nats.host, "--nats-port")
+    nats.config, credentials = local_server_auth(data / NATS_AUTH_DIR, Subjects(DEFAULT_ROOT))
+    with console.status("正在启动 nats-server… / starting nats-server…"):
+        nats.start()
+    console.print(f"[green]✓[/green] nats-server（JetStream）: {nats.url}，数据目录 {store}")
+    console.print(f"[green]✓[/green] NATS 用户与密码 / users and passwords: {data / NATS_AUTH_DIR}")
+    return nats, credentials
+
+
+def _nats_died(code: int | None) -> None:
+    err.print(f"[yellow]! nats-server 已退出（{code}），正在重启 / nats-server exited ({code}); restarting[/yellow]")
+
+
 async def _serve_all(
+    *,
+    host: str,
+    port: int,
+    nats_url: str,
+    data: Path,
+    example: bool,
+    credentials: dict[str, NatsCredentials] | None,
+    nats: NatsServer | None,
+) -> None:
+    keeper = asyncio.create_task(supervise(nats, _nats_died)) if nats is not None else None
+    try:
+        await _serve(host=host, port=port, nats_url=nats_url, data=data, example=example, credentials=credentials)
+    finally:
+        if keeper is not None:
+            keeper.cancel()
+
+
+async def _serve(
     *, host: str, port: int, nats_url: str, data: Path, example: bool, credentials: dict[str, NatsCredentials] | None
 ) -> None:
     import httpx
@@ -105,12 +157,12 @@ async def _serve_all(
     base = f"http://{host}:{port}"
     office, office_is_new = progress_cli.office_token_for_up(gateway.state.apps["progress"], data)
     if example:
-        payload = resources.files("services.ingest").joinpath("examples", EXAMPLE_NOTICE).read_bytes()
+        payload = example_notice(SystemClock().today())
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             await _until_token_known(client, office)
             answer = await client.post(
                 "/api/ingest/notices",
-                files={"file": (EXAMPLE_NOTICE, payload, "text/plain")},
+                files={"file": (EXAMPLE_FILE, payload, "text/plain")},
                 headers={"Authorization": f"Bearer {office}"},
             )
         if answer.status_code == 202:
@@ -155,6 +207,14 @@ def serve(
     access_log: bool = typer.Option(
         False, "--access-log/--no-access-log", help="Log every request (the compose proxy already logs them)."
     ),
+    root_path: str = typer.Option(
+        "", envvar="LUOSHI_ROOT_PATH", help="The prefix a proxy strips before forwarding, e.g. /api/registry."
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        envvar="LUOSHI_FORWARDED_ALLOW_IPS",
+        help="Proxies whose X-Forwarded-For/-Proto are trusted: addresses or networks, comma separated, or *.",
+    ),
 ) -> None:
     """Serve one service (what each container runs); settings come from its LUOSHI_<SERVICE>_ variables."""
     import uvicorn
@@ -173,6 +233,9 @@ def serve(
         port=port,
         log_level="info",
         access_log=access_log,
+        root_path=root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
@@ -196,8 +259,9 @@ def parse(
     doc = parsed.doc
     console.print(f"[bold]{doc.title or file.name}[/bold]  {doc.doc_no or ''}  {doc.issued_date or ''}")
     table = Table(show_lines=False)
-    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标", "提示"):
+    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标"):
         table.add_column(column)
+    table.add_column("提示 / warnings", overflow="fold")  # wrapped, never cut: the office acts on them
     for task in parsed.tasks:
         table.add_row(
             str(task.number),
@@ -208,9 +272,11 @@ def parse(
             "、".join(task.co_units) + ("等" if task.has_etc else ""),
             task.deadline.phrase if task.deadline else "",
             str(len(task.quantities)),
-            str(len(task.warnings)) if task.warnings else "",
+            "\n".join(w.message for w in task.warnings),
         )
     console.print(table)
+    for warning in parsed.warnings:
+        console.print(f"[yellow]! {warning.message}[/yellow] ({warning.code})")
     console.print(f"共 {len(parsed.tasks)} 项任务，{len(parsed.chapters)} 个章节 / {len(parsed.tasks)} tasks")
 
 

@@ -14,17 +14,14 @@ from sqlalchemy.engine import Engine
 
 from services.common.db import make_engine
 from services.common.natsserver import NatsServer, free_port
+from tests.shared import MISSING, shared_location, shared_root
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LUOSHI_SHARED", REPO.parent / "shared"))
 PG_ADMIN_URL = os.environ.get("LUOSHI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    if not (SHARED / "notices").is_dir():
-        pytest.fail(f"the shared notices are missing at {SHARED}; set LUOSHI_SHARED")
-    return SHARED
+    return shared_root()
 
 
 @pytest.fixture(scope="session")
@@ -97,3 +94,16 @@ def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         engine = make_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Report every skip for want of the shared notices at one place, so `-ra` lists it once.
+
+    A skip raised inside a fixture is reported at each test's own line, which would list the one
+    reason once per test.
+    """
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(MISSING):
+        report.longrepr = (shared_location[0], shared_location[1], report.longrepr[2])
+    return report

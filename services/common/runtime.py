@@ -24,6 +24,7 @@ from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
+from services.common.docs import install_docs
 from services.common.errors import document_errors, install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
@@ -210,7 +211,7 @@ def create_service_app(
 
     `body_limits` gives a route (path in the app) its own body cap.
     """
-    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
     app.state.runtime = runtime
     app.state.routers = [runtime.health_router(), *routers, audit_router()]
@@ -218,6 +219,7 @@ def create_service_app(
         for route in seal_router(router):
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
+    install_docs(app)
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(RefuseControlCharacters)

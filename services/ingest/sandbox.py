@@ -30,6 +30,7 @@ from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.parsing.readers.segments import too_complex
 
 _CHILD_MODULE = "services.ingest.sandbox_child"
+_SIGNALS_MODULE = "services.ingest.sandbox_signals"
 _JOBS_PER_WORKER = 100
 # Uploads admitted at once per worker (one parsing, the rest waiting). Each waits in one of the
 # threads that every sync route of the process shares, so the queue must stay short.
@@ -73,7 +74,7 @@ class ParseSandbox:
         self.timeout_s = timeout_s
         self._parse = parse
         self._ctx: ForkServerContext = multiprocessing.get_context("forkserver")  # type: ignore[assignment]
-        self._ctx.set_forkserver_preload([_CHILD_MODULE])
+        self._ctx.set_forkserver_preload([_SIGNALS_MODULE, _CHILD_MODULE])
         # A slot holds an idle worker, or None where one is still to be started.
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(workers):

@@ -194,6 +194,9 @@ def upsert_unit(
         unit = None
     else:
         absorbed = None
+    # A confirmed unit keeps what the call does not name: a leader import naming 兖州区人民政府
+    # once reset its kind to a guess ("other") and dropped it out of 各县（市、区）政府.
+    confirmed = unit is not None and not unit.provisional
     if unit is None:
         unit = session.get(Unit, unit_token(cleaned)) or _created(
             session, Unit(unit_id=unit_token(cleaned), name=cleaned)
@@ -201,11 +204,15 @@ def upsert_unit(
         unit.merged_into = None
     unit.name = cleaned
     unit.provisional = False
+    was_group = unit.is_group
     if is_group is not None:
         unit.is_group = is_group
     elif is_collective(cleaned):
         unit.is_group = True
-    unit.kind = check_kind(kind) if kind else ("group" if unit.is_group else guess_kind(cleaned))
+    if kind:
+        unit.kind = check_kind(kind)
+    elif not confirmed or unit.is_group != was_group:
+        unit.kind = "group" if unit.is_group else guess_kind(cleaned)
     if parent:
         unit.parent_id = _parent_for(session, unit, require_unit(session, parent))
     if member_kinds is not None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from proto.subjects import Subjects
 from services.common.clock import CHINA, local_date
 from services.common.errors import ApiError
-from services.registry.directory import set_members, upsert_unit
+from services.registry.directory import find_unit, set_members, upsert_unit
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.posts import tasks_of_post, upsert_post
 from services.registry.publish import republish
@@ -100,6 +100,12 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _post_unit(session: Session, ref: str) -> str:
+    """The unit a post belongs to: a known one as it is (a post names it, never edits it), else a new one."""
+    known = find_unit(session, ref)
+    return known.unit_id if known is not None else upsert_unit(session, name=ref)[0].unit_id
+
+
 def import_directory(
     session: Session,
     subjects: Subjects,
@@ -144,7 +150,7 @@ def import_directory(
         if entry.members is not None:
             affected |= set_members(session, unit, entry.members)
     for post in posts:
-        unit_id = upsert_unit(session, name=post.unit)[0].unit_id if post.unit else None
+        unit_id = _post_unit(session, post.unit) if post.unit else None
         row, changed = upsert_post(
             session,
             title=post.title,

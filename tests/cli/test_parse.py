@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,24 @@ def test_parse_reports_an_unreadable_file_in_chinese(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "不支持" in result.stderr or "无法" in result.stderr
+
+
+def test_parse_shows_each_warning_beside_its_task(tmp_path: Path) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text(
+        "示政发〔2026〕3号\n\n一、任务\n\n1.推进示例工作，年底前完成。（牵头领导：王明。承办单位：曲阜市、邹城市、嘉祥县政府）\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [LUOSHI, "parse", str(notice)], capture_output=True, text=True, timeout=120, env=_wide_terminal()
+    )
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "推进示例工作" in line)
+    assert "shared suffix split as written" in row  # the task's first warning, on its own row
+    assert "no comma in the list" in result.stdout
+    assert "未找到成文日期" in result.stdout and "no_issued_date" in result.stdout  # the notice's own
+
+
+def _wide_terminal() -> dict[str, str]:
+    """Rich wraps to the terminal's width; a wide one keeps each cell's first line on its row."""
+    return {**os.environ, "COLUMNS": "400"}

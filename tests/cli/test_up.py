@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import nats
 import pytest
 
+from services.cli import DEFAULT_NATS_PORT, DEFAULT_PORT
 from services.common.natsauth import USERS
-from services.common.natsserver import free_port
+from services.common.natsserver import free_port, nats_server_binary, running, wait_for_port
+from services.gateway import SERVICES
 
 LUOSHI = str(Path(sys.executable).parent / "luoshi")
 
@@ -146,3 +153,155 @@ def test_up_reports_a_taken_port_in_one_line(tmp_path: Path) -> None:
     assert "已被占用" in output and "already in use" in output
     assert "Traceback" not in output
     assert len(output.splitlines()) == 1
+
+
+def _start_in_group(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`luoshi up` as a terminal runs it: the leader of its own process group."""
+    return subprocess.Popen(
+        [LUOSHI, "up", "--data", str(tmp_path / "var"), "--no-example", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[str], port: int, timeout: float = 60) -> None:
+    """Every service answers /readyz 200: NATS connected, database reachable."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"luoshi up exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            codes = {httpx.get(f"http://127.0.0.1:{port}/api/{s}/readyz", timeout=2).status_code for s in SERVICES}
+            if codes == {200}:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("the services never became ready")
+
+
+def _nats_pid(tmp_path: Path) -> int:
+    return int((tmp_path / "var" / "nats.pid").read_text())
+
+
+def _gone(pid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.nats
+def test_ctrl_c_in_a_terminal_stops_everything_without_a_traceback(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _start_in_group(tmp_path, "--port", str(port), "--nats-port", str(free_port()))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        _wait_ready(proc, port)
+        nats_pid = _nats_pid(tmp_path)
+        before = len(lines)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # the whole foreground group, as Ctrl-C does
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    after = "".join(lines[before:])  # FastStream may log a fetch timeout while running; not ours
+    assert proc.returncode == 0, after
+    assert "Traceback" not in after and "ERROR" not in after, after
+    assert "已停止" in after
+    assert _gone(nats_pid), "nats-server outlived luoshi up"
+    assert not (tmp_path / "var" / "nats.pid").exists()
+
+
+@pytest.mark.nats
+def test_a_nats_server_that_dies_is_started_again(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _start_in_group(tmp_path, "--port", str(port), "--nats-port", str(free_port()))
+    try:
+        _wait_ready(proc, port)
+        first = _nats_pid(tmp_path)
+        os.kill(first, signal.SIGKILL)
+        assert _gone(first)
+        _wait_ready(proc, port)
+        assert _nats_pid(tmp_path) != first
+    finally:
+        out = _stop(proc)
+    assert "restarting" in out
+
+
+@pytest.mark.nats
+def test_kill_9_of_luoshi_up_ends_its_nats_server_and_the_next_start_works(tmp_path: Path) -> None:
+    port, nats_port = free_port(), free_port()
+    proc = _start_in_group(tmp_path, "--port", str(port), "--nats-port", str(nats_port))
+    try:
+        _wait_ready(proc, port)
+        nats_pid = _nats_pid(tmp_path)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert _gone(nats_pid), "nats-server outlived a kill -9 of luoshi up"
+    again = _start_in_group(tmp_path, "--port", str(port), "--nats-port", str(nats_port))
+    try:
+        _wait_ready(again, port)
+    finally:
+        _stop(again)
+
+
+@pytest.mark.nats
+def test_a_nats_server_left_by_an_earlier_start_is_ended_first(tmp_path: Path) -> None:
+    """Where no parent-death signal exists (macOS) a kill -9 leaves the server; the pid file finds it."""
+    nats_port = free_port()
+    store = tmp_path / "var" / "nats"
+    store.mkdir(parents=True)
+    # Started through a shell that exits at once, so the orphan is nobody's child, as after a kill -9.
+    cmd = f"{nats_server_binary()} -a 127.0.0.1 -p {nats_port} -js -sd {store} >/dev/null 2>&1 & echo $!"
+    orphan = int(subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, check=True).stdout)
+    wait_for_port(nats_port)
+    (tmp_path / "var" / "nats.pid").write_text(f"{orphan}\n")
+    port = free_port()
+    proc = _start_in_group(tmp_path, "--port", str(port), "--nats-port", str(nats_port))
+    try:
+        _wait_ready(proc, port)
+        assert not running(orphan)
+    finally:
+        out = _stop(proc)
+    assert f"进程 {orphan}" in out.replace("\n", "")
+
+
+@pytest.mark.nats
+def test_taken_default_ports_are_replaced_by_free_ones_and_said(tmp_path: Path) -> None:
+    with _hold(DEFAULT_PORT), _hold(DEFAULT_NATS_PORT):
+        proc = _start_in_group(tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            lines: list[str] = []
+            while not any("Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+                assert proc.stdout is not None
+                lines.append(proc.stdout.readline())
+            said = re.findall(r"is taken, using (\d+)", "".join(lines).replace("\n", ""))
+            assert len(said) == 2, lines
+            _wait_ready(proc, int(said[0]))
+        finally:
+            out = "".join(lines) + _stop(proc)
+    assert f"port {DEFAULT_PORT} is taken" in out.replace("\n", "")
+
+
+@contextmanager
+def _hold(port: int) -> Iterator[None]:
+    """Keep the port taken: listen on it, or leave it to whoever already does."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        sock.close()

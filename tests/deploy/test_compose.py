@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,8 @@ import nats
 import psycopg
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from services.common.natscreds import local_credentials
 from services.common.natsserver import free_port, wait_for_port
@@ -61,20 +64,144 @@ def test_proxy_routes_every_service_on_its_compose_port() -> None:
     services = _compose()["services"]
     for name in APP_SERVICES:
         port = _command_port(services[name]["command"])
+        assert re.search(rf"upstream {name}_upstream\s*{{\s*server {name}:{port};\s*keepalive \d+;\s*}}", conf)
         assert f"location /api/{name}/" in conf
-        assert f"proxy_pass http://{name}:{port}/;" in conf
+        assert f"proxy_pass http://{name}_upstream/;" in conf
         assert f"127.0.0.1:{port}/readyz" in " ".join(services[name]["healthcheck"]["test"])
+        command = services[name]["command"]
+        assert command[command.index("--root-path") + 1] == f"/api/{name}", "docs pages name their assets under it"
+        assert services[name]["environment"]["LUOSHI_FORWARDED_ALLOW_IPS"] == "*"
+        assert "ports" not in services[name], "only the proxy reaches a service"
     mounted = [("/" + src.split(":")[0].lstrip("./")) for src in services["proxy"]["volumes"]]
     assert all((REPO / m.lstrip("/")).exists() for m in mounted)
+
+
+def test_proxy_keeps_upstream_connections_and_forwards_the_client() -> None:
+    conf = (REPO / "deploy/proxy/nginx.conf").read_text(encoding="utf-8")
+    assert "proxy_http_version 1.1;" in conf
+    assert 'proxy_set_header Connection "";' in conf  # else nginx closes each upstream connection
+    for header, value in {
+        "Host": "$host",
+        "X-Forwarded-For": "$proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto": "$scheme",
+        "X-Forwarded-Host": "$host",
+    }.items():
+        assert f"proxy_set_header {header} {value};" in conf
+    assert "cdn" not in conf.lower()
 
 
 def _command_port(command: list[str]) -> int:
     return int(command[command.index("--port") + 1])
 
 
-def _expand(value: str) -> str:
-    # Compose's ${VAR:-default}: the test uses the defaults, as a fresh deployment would.
-    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), value)
+class MissingVariable(Exception):
+    pass
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    """Compose's interpolation: ${VAR:-default}, and ${VAR:?message} refusing to start without VAR."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.group(1), m.group(2), m.group(3)
+        if env.get(name):
+            return env[name]
+        if op == ":?":
+            raise MissingVariable(f"{name}: {arg}")
+        return arg or ""
+
+    return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, value)
+
+
+def _all_values(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _all_values(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _all_values(v)
+    elif isinstance(node, str):
+        yield node
+
+
+DB_PASSWORDS = ("POSTGRES_PASSWORD", *(f"{s.upper()}_DB_PASSWORD" for s in APP_SERVICES))
+
+
+def test_no_database_password_has_a_default() -> None:
+    values = list(_all_values(_compose()))
+    used = {m for v in values for m in re.findall(r"\$\{(\w*PASSWORD\w*)", v)}
+    assert used == set(DB_PASSWORDS)
+    for value in values:
+        assert not re.search(r"\$\{\w*PASSWORD\w*:-", value), value
+        for var in (v for v in DB_PASSWORDS if f"${{{v}" in value):
+            with pytest.raises(MissingVariable):  # without it compose refuses to start
+                _expand(value, {v: "x" for v in DB_PASSWORDS if v != var})
+    assert "change-me" not in (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+
+
+def test_each_service_connects_as_its_own_database_role() -> None:
+    services = _compose()["services"]
+    env = {v: "pw" for v in DB_PASSWORDS}
+    init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text(encoding="utf-8")
+    for name in APP_SERVICES:
+        url = _expand(services[name]["environment"][f"LUOSHI_{name.upper()}_DATABASE_URL"], env)
+        assert url.startswith(f"postgresql+psycopg://luoshi_{name}:pw@postgres:5432/luoshi_{name}")
+        assert f"CREATE DATABASE luoshi_{name} OWNER luoshi_{name};" in init_sql
+        assert f"REVOKE ALL ON DATABASE luoshi_{name} FROM PUBLIC;" in init_sql
+        assert services["postgres"]["environment"][f"{name.upper()}_DB_PASSWORD"].startswith(
+            f"${{{name.upper()}_DB_PASSWORD:?"
+        )
+
+
+def test_images_are_pinned_logs_rotated_and_resources_limited() -> None:
+    services = _compose()["services"]
+    for name, svc in services.items():
+        # A release, not a moving tag: PostgreSQL numbers its releases major.minor, the others x.y.z.
+        release = r"\d+\.\d+" if name == "postgres" else r"\d+\.\d+\.\d+"
+        assert re.fullmatch(rf"[\w./-]+:{release}(-[\w.-]+)?", svc["image"]), f"{name}: {svc['image']}"
+        assert svc["logging"]["driver"] == "json-file"
+        assert svc["logging"]["options"]["max-size"] and svc["logging"]["options"]["max-file"], name
+        limits = svc["deploy"]["resources"]["limits"]
+        assert limits["cpus"] and limits["memory"], name
+    version = _pyproject()["project"]["version"]
+    assert {services[s]["image"] for s in APP_SERVICES} == {f"luoshi:{version}"}
+    dockerfile = (REPO / "deploy/Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:\d+\.\d+\.\d+-slim-\w+$", dockerfile, re.M)
+
+
+def test_the_image_installs_locked_dependencies_before_the_source() -> None:
+    lines = [line for line in (REPO / "deploy/Dockerfile").read_text(encoding="utf-8").splitlines() if line.strip()]
+    steps = [line for line in lines if not line.startswith("#")]
+    lock_copy = steps.index("COPY requirements.lock ./")
+    lock_install = next(i for i, line in enumerate(steps) if "pip install -r requirements.lock" in line)
+    source = next(i for i, line in enumerate(steps) if line.startswith("COPY services"))
+    assert lock_copy < lock_install < source
+    assert any("pip install --no-deps ." in line for line in steps[source:]), "the source adds no dependency"
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "-r requirements-dev.lock" in makefile and "--no-deps -e ." in makefile
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("requirements.lock", ()), ("requirements-dev.lock", ("dev",))])
+def test_every_dependency_is_pinned_in_the_lock(lock: str, extras: tuple[str, ...]) -> None:
+    """Regenerate with `make lock` when pyproject.toml changes."""
+    pinned = {
+        _normal(line.split("==")[0]): line.split("==")[1].split()[0]
+        for line in (REPO / lock).read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    project = _pyproject()["project"]
+    wanted = [*project["dependencies"], *(d for e in extras for d in project["optional-dependencies"][e])]
+    for requirement in wanted:
+        name = _normal(re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0])
+        assert name in pinned, f"{name} is not in {lock}: run make lock"
+        assert Version(pinned[name]) in SpecifierSet(requirement[len(re.split(r"[<>=!~]", requirement)[0]) :])
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().strip()
+
+
+def _pyproject() -> dict:  # type: ignore[type-arg]
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def test_nats_users_come_from_secrets_and_monitoring_stays_inside() -> None:
@@ -135,15 +262,9 @@ def test_each_service_runs_with_its_compose_command_and_environment(
 ) -> None:
     nats_url, secrets = deploy_nats
     compose = _compose()
-    init_sql = (REPO / "deploy/postgres/init-databases.sql").read_text(encoding="utf-8")
-    databases = re.findall(r"CREATE DATABASE (\w+);", init_sql)
-    pg_user = compose["services"]["postgres"]["environment"]["POSTGRES_USER"]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (pg_user,)).fetchone() is None:
-            conn.execute(f'CREATE ROLE "{pg_user}" LOGIN')
-        for db in databases:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{db}" OWNER "{pg_user}"')
+    passwords = {v: f"pw-{v.lower()}" for v in DB_PASSWORDS}
+    _drop_service_databases(pg_admin_url)
+    _run_init_sql(pg_admin_url, passwords)
     procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     try:
         for name in APP_SERVICES:
@@ -152,7 +273,7 @@ def test_each_service_runs_with_its_compose_command_and_environment(
             port = free_port()
             command[command.index("--port") + 1] = str(port)
             command[command.index("--host") + 1] = "127.0.0.1"
-            env = {k: _expand(str(v)) for k, v in svc["environment"].items()}
+            env = {k: _expand(str(v), passwords) for k, v in svc["environment"].items()}
             env = {
                 k: v.replace("nats://nats:4222", nats_url)
                 .replace("@postgres:5432/", "@127.0.0.1:5432/")
@@ -172,8 +293,14 @@ def test_each_service_runs_with_its_compose_command_and_environment(
         for name, (proc, port) in procs.items():
             _wait_ready(name, proc, port, tmp_path / f"{name}.log")
         with psycopg.connect(pg_admin_url.rsplit("/", 1)[0] + "/luoshi_registry") as conn:
+            owners = {r[0] for r in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")}
             tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         assert {"registry_task", "inbox", "outbox"} <= tables
+        assert owners == {"luoshi_registry"}, "the registry connected as its own role"
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(_role_url(pg_admin_url, "luoshi_ingest", "luoshi_registry"), connect_timeout=3)
+        for name, (_proc, port) in procs.items():
+            _check_docs_behind_the_proxy(name, port)
         # Ready means connected, and this server admits no one without a user: each service
         # logged in with its secret and set up its streams and consumers within its permissions.
         log_text = (tmp_path / "nats.log").read_text()
@@ -188,9 +315,45 @@ def test_each_service_runs_with_its_compose_command_and_environment(
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            for db in databases:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        _drop_service_databases(pg_admin_url)
+
+
+def _run_init_sql(admin_url: str, passwords: dict[str, str]) -> None:
+    """deploy/postgres/init-databases.sql through psql, as the postgres image runs it."""
+    psql = shutil.which("psql")
+    assert psql, "psql is needed to run the compose init script"
+    result = subprocess.run(
+        [psql, admin_url, "-q", "-f", str(REPO / "deploy/postgres/init-databases.sql")],
+        env={**os.environ, **passwords},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _drop_service_databases(admin_url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in APP_SERVICES:
+            conn.execute(f'DROP DATABASE IF EXISTS "luoshi_{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "luoshi_{name}"')
+
+
+def _role_url(admin_url: str, role: str, database: str) -> str:
+    host = admin_url.split("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql://{role}@{host}/{database}"
+
+
+def _check_docs_behind_the_proxy(name: str, port: int) -> None:
+    """What nginx forwards for /api/<name>/docs (the prefix stripped): a page naming its
+    assets under the prefix, and the assets themselves from the service, not a CDN."""
+    page = httpx.get(f"http://127.0.0.1:{port}/docs", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+    assert page.status_code == 200, page.text
+    assert f"'/api/{name}/openapi.json'" in page.text
+    assert f"/api/{name}/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    for path in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/redoc.standalone.js", "/openapi.json"):
+        assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200, path
 
 
 def _wait_ready(name: str, proc: subprocess.Popen[bytes], port: int, log: Path) -> None:

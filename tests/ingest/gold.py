@@ -7,7 +7,6 @@ Reusable by the txt, docx and pdf tests: `score(parsed, gold)` returns plain dic
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from functools import cache
@@ -15,32 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from proto.notice import ParsedNotice
+from tests.shared import NOTICE_NAMES, shared_notice, shared_root
 
-NOTICES = [
-    "yanzhou-2025-work-report-tasks",
-    "yanzhou-2023-green-transition-tasks",
-    "yanzhou-2026-work-report-tasks",
-    "yanzhou-2020-work-report-tasks",
-    "jining-2023-work-report-division",
-]
+NOTICES = list(NOTICE_NAMES)
 DOC_FIELDS = ["doc_no", "issuer", "title", "year", "issued_date"]
 TASK_FIELDS = ["chapter", "leaders", "host_units", "co_units", "has_etc", "text_start", "text_end", "deadline_phrases"]
 # Fields the parser must get exactly right; quantities and deadlines belong to their own tests.
 ASSERTED_FIELDS = ["chapter", "leaders", "host_units", "co_units", "has_etc"]
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("LUOSHI_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-
-
 @cache
 def load_gold(name: str) -> dict[str, Any]:
-    return json.loads((shared_dir() / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
+    return json.loads((shared_root() / "gold" / f"{name}.gold.json").read_text(encoding="utf-8"))
 
 
 def notice_path(name: str, ext: str = "txt") -> Path:
-    return shared_dir() / "notices" / f"{name}.{ext}"
+    return shared_notice(name, ext)
 
 
 def _compact(text: str) -> str:

@@ -2,7 +2,7 @@
 
 The quantity and deadline extractors are tested on these texts, so their tests do not depend on the
 structure parser: the cleaning here follows the gold README (noise removed, then all whitespace).
-The shared folder is found as in `tests.ingest.gold` (LUOSHI_SHARED overrides it).
+The shared folder is found by `tests.shared` (LUOSHI_SHARED overrides it; absent, the test skips).
 """
 
 from __future__ import annotations

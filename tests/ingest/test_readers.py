@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -13,14 +12,8 @@ import pytest
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.parsing.readers import detect_kind, is_bold_font, read_notice
 from tests.ingest import builders
+from tests.shared import NOTICE_NAMES, shared_notice
 
-
-def _shared_root() -> Path:
-    env = os.environ.get("LUOSHI_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-
-
-NOTICES = sorted((_shared_root() / "notices").glob("*.txt"))
 # pdf round trip floor: STSong-Light has no glyph for "•", so one of the ~70k chars is lost today.
 PDF_SIMILARITY_FLOOR = 0.999
 
@@ -48,23 +41,18 @@ def _pdf(path: Path) -> bytes:
     return builders.build_pdf(_source(path))
 
 
-# Under CI the shared notices must be there: a missing folder fails instead of skipping.
-needs_notices = pytest.mark.skipif(
-    not NOTICES and os.environ.get("CI") != "true", reason="shared/notices not found (set LUOSHI_SHARED)"
-)
-by_notice = pytest.mark.parametrize("path", NOTICES, ids=[p.stem for p in NOTICES])
+@pytest.fixture(params=NOTICE_NAMES)
+def path(request: pytest.FixtureRequest) -> Path:
+    return shared_notice(request.param)
 
 
 # ---------------------------------------------------------------- real notices
 
 
-@needs_notices
 def test_all_five_shared_notices_are_there() -> None:
-    assert len(NOTICES) == 5
+    assert all(shared_notice(name).is_file() for name in NOTICE_NAMES)
 
 
-@needs_notices
-@by_notice
 def test_docx_round_trip_keeps_text_and_bold(path: Path) -> None:
     source = _source(path)
     text = read_notice(_docx(path), path.stem + ".docx")
@@ -72,8 +60,6 @@ def test_docx_round_trip_keeps_text_and_bold(path: Path) -> None:
     assert sorted(builders.bold_strings(text)) == sorted(builders.bold_strings(source))
 
 
-@needs_notices
-@by_notice
 def test_pdf_round_trip_keeps_text_and_bold(path: Path) -> None:
     source = _source(path)
     text = read_notice(_pdf(path), path.stem + ".pdf")
@@ -83,16 +69,13 @@ def test_pdf_round_trip_keeps_text_and_bold(path: Path) -> None:
     assert sorted(builders.bold_strings(text)) == sorted(builders.bold_strings(source))
 
 
-@needs_notices
-@by_notice
 def test_plain_text_comes_back_unchanged(path: Path) -> None:
     source = _source(path)
     assert read_notice(source.encode("utf-8"), path.name) == source
 
 
-@needs_notices
 def test_a_bold_span_wrapped_across_pdf_lines_stays_one_span() -> None:
-    (path,) = [p for p in NOTICES if "2026" in p.stem]
+    path = shared_notice("yanzhou-2026-work-report-tasks")
     text = read_notice(_pdf(path), "n.pdf")
     multi_line = [m for m in re.findall(r"\*\*(.+?)\*\*", text, re.DOTALL) if "\n" in m]
     assert multi_line, "expected the long bold host-unit list to wrap in the PDF"
@@ -119,9 +102,8 @@ def test_text_encodings_decode_and_crlf_is_normalised(encoded: bytes) -> None:
     assert read_notice(encoded, "notice.txt") == EXPECTED
 
 
-@needs_notices
 def test_a_whole_notice_in_gbk_decodes() -> None:
-    source = _source(NOTICES[0])
+    source = _source(shared_notice("jining-2023-work-report-division"))
     assert read_notice(source.encode("gbk"), "notice.txt") == source
 
 

@@ -114,7 +114,8 @@ def _task_event(n: int) -> TaskUpserted:
 
 
 def _issue(unit: str | None, data: Path, env: dict[str, str]) -> str:
-    who = ["--unit", unit] if unit else ["--role", "office"]
+    """A unit's token, or the office's for `None`."""
+    who = ["--unit", unit] if unit is not None else ["--role", "office"]
     out = subprocess.run(
         [str(BIN / "luoshi"), "token", "issue", *who, "--data", str(data)],
         env=env,
@@ -219,6 +220,7 @@ async def test_acknowledged_reports_survive_kills_and_restarts(tmp_path: Path) -
         by_task: dict[int, list[str]] = {}
         for n, report_id in acked.values():
             by_task.setdefault(n, []).append(report_id)
+        # A unit reads only its own tasks' status: the office reads them all.
         reader = {"Authorization": f"Bearer {_issue(None, data, service.env)}"}
         async with httpx.AsyncClient(base_url=service.url, timeout=10, headers=reader) as client:
             for n in range(TASKS):

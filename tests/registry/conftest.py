@@ -22,7 +22,7 @@ from services.ingest.parsing.parser import parse_text
 from services.registry.app import TABLES
 from services.registry.directory_io import import_directory
 from services.registry.versions import register_notice
-from tests.conftest import SHARED
+from tests.shared import shared_notice
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 SUBJECTS = Subjects("test")
@@ -40,7 +40,7 @@ EXAMPLE_DIRECTORY = (
 
 @cache
 def parsed(name: str) -> ParsedNotice:
-    return parse_text((SHARED / "notices" / f"{name}.txt").read_text(encoding="utf-8"))
+    return parse_text(shared_notice(name).read_text(encoding="utf-8"))
 
 
 def notice_event(parse: ParsedNotice, notice_id: str = "n000000000000001") -> NoticeParsed:

@@ -168,3 +168,50 @@ def test_task_refs_say_what_was_written_and_what_it_means(shared_session: Sessio
     refs = Resolver(shared_session, [task]).refs(task.task_id, "host")
     assert [r.name for r in refs] == task.host_units
     assert all(r.canonical for r in refs)
+
+
+LEADERS_ONLY = """\
+posts:
+  - {title: 常务副区长, holder: 李副区长, unit: 兖州区}
+  - {title: 区长, holder: 王区长, unit: 兖州区人民政府}
+"""
+
+
+def _county_governments(session: Session) -> set[str]:
+    group = find_unit(session, "各县（市、区）政府")
+    assert group is not None
+    return {session.get(Unit, m).name for m in Groups(session).members(group.unit_id)}  # type: ignore[union-attr]
+
+
+def test_importing_leader_posts_changes_no_field_of_their_units(session: Session) -> None:
+    """Posts naming 兖州区人民政府 (by name or alias) once reset its kind to "other" and renamed it."""
+    import_directory(session, SUBJECTS, EXAMPLE_DIRECTORY, "yaml", now=NOW)
+    before = find_unit(session, "兖州区人民政府")
+    assert before is not None
+    kept = before.model_dump()
+    assert "兖州区人民政府" in _county_governments(session)
+
+    import_directory(session, SUBJECTS, LEADERS_ONLY, "yaml", now=NOW)
+
+    after = find_unit(session, "兖州区")
+    assert after is not None and after.model_dump() == kept
+    assert "兖州区人民政府" in _county_governments(session)
+
+
+def test_a_unit_import_without_a_kind_keeps_the_kind(session: Session) -> None:
+    import_directory(session, SUBJECTS, EXAMPLE_DIRECTORY, "yaml", now=NOW)
+    import_directory(session, SUBJECTS, "units:\n  - {name: 兖州区人民政府, aliases: [兖州]}\n", "yaml", now=NOW)
+    unit = find_unit(session, "兖州")
+    assert unit is not None and unit.kind == "county_government"
+
+
+def test_leader_posts_leave_a_county_its_tasks(shared_session: Session) -> None:
+    """The report: after such an import 兖州区人民政府's tasks fell from 128 to 10."""
+
+    def tasks_of_yanzhou() -> int:
+        return query_tasks(session=shared_session, query=TaskQuery(unit="兖州区人民政府", limit=500))[1]
+
+    before = tasks_of_yanzhou()
+    assert before > 100  # the Jining notice's tasks for 各县（市、区）政府 among them
+    import_directory(shared_session, SUBJECTS, LEADERS_ONLY, "yaml", now=NOW)
+    assert tasks_of_yanzhou() == before

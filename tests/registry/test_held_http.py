@@ -20,14 +20,14 @@ from proto.task import TaskUpserted, task_id_for
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
-from tests.conftest import SHARED
 from tests.helpers import bearer, eventually, office_token
+from tests.shared import shared_notice
 
 pytestmark = pytest.mark.nats
 
 DOC = "济兖政发〔2026〕1号"
 API = "/api/registry"
-FULL = (SHARED / "notices" / "yanzhou-2026-work-report-tasks.txt").read_text(encoding="utf-8")
+FULL = shared_notice("yanzhou-2026-work-report-tasks").read_text(encoding="utf-8")  # every test needs it
 ONE_TASK = FULL[: FULL.index("\n2.")]  # the header and task 1, under the same 文号
 
 

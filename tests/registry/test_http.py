@@ -20,9 +20,9 @@ from proto.task import TaskUpserted, task_id_for
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
-from tests.conftest import SHARED
 from tests.helpers import bearer, eventually, office_token
 from tests.registry.conftest import EXAMPLE_DIRECTORY
+from tests.shared import shared_notice
 
 pytestmark = pytest.mark.nats
 
@@ -36,7 +36,7 @@ class Env:
         self.actor = actor  # how the audit trail names the office's token
 
     async def upload(self, name: str) -> dict[str, Any]:
-        body = (SHARED / "notices" / f"{name}.txt").read_bytes()
+        body = shared_notice(name).read_bytes()
         answer = await self.client.post("/api/ingest/notices", files={"file": (f"{name}.txt", body, "text/plain")})
         assert answer.status_code == 202, answer.text
         return answer.json()  # type: ignore[no-any-return]
