@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream import AckPolicy
@@ -18,13 +18,12 @@ from faststream.nats.publisher.usecase import LogicPublisher
 from faststream.security import SASLPlaintext
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.client import JetStreamContext
-from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NoStreamResponseError
 from pydantic import BaseModel, ValidationError
 
 from proto.envelope import Event
-from proto.streams import StreamDef, stream_defs, stream_for
+from proto.streams import stream_for
 from proto.subjects import Subjects
 from services.common.natsauth import durable_name, inbox_prefix
 from services.common.natscreds import NatsCredentials
@@ -47,35 +46,6 @@ def create_broker(nats_url: str, name: str, credentials: NatsCredentials | None 
         auth["security"] = SASLPlaintext(username=credentials.user, password=credentials.password)
     # Reconnect for ever: a restarted nats-server must not leave a service deaf.
     return NatsBroker(servers, name=f"luoshi-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1, **auth)
-
-
-async def ensure_streams(js: JetStreamContext, subjects: Subjects, owned: Collection[str]) -> None:
-    """Create missing streams and update the `owned` ones (those the service publishes to).
-
-    Safe to run at each start of each service. Only owners update, because only they are allowed
-    to (an update can cut a stream's limits, see `natsauth`); any service may create, so start
-    order never matters.
-    """
-    for stream in stream_defs(subjects):
-        config = _stream_config(stream)
-        try:
-            await js.stream_info(stream.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            if stream.name in owned:
-                await js.update_stream(config)
-
-
-def _stream_config(stream: StreamDef) -> StreamConfig:
-    return StreamConfig(
-        name=stream.name,
-        subjects=list(stream.subjects),
-        description=stream.description,
-        storage=StorageType.FILE,
-        duplicate_window=stream.duplicate_window,
-        max_msgs_per_subject=stream.max_msgs_per_subject,
-    )
 
 
 class Publishers:

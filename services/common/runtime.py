@@ -32,11 +32,11 @@ from services.common.messaging import (
     Publishers,
     create_broker,
     durable_consumer,
-    ensure_streams,
     inbox_for,
 )
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
+from services.common.streams import ensure_streams
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,12 @@ class ServiceRuntime(Generic[SettingsT]):
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
         create_tables(self.engine, self.tables)
         await self.broker.connect()
-        await ensure_streams(self.broker.config.connection_state.stream, self.subjects, self.publishers.streams())
+        await ensure_streams(
+            self.broker.config.connection_state.stream,
+            self.subjects,
+            self.publishers.streams(),
+            self.settings.stream_limits(),
+        )
         await self.broker.start()
         self.relay.start()
         self.relay.kick()

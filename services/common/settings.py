@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from proto.subjects import DEFAULT_ROOT
 from services.common.natscreds import NatsCredentials
+from services.common.streams import StreamLimits
 
 
 class ServiceSettings(BaseSettings):
@@ -32,6 +34,17 @@ class ServiceSettings(BaseSettings):
     outbox_keep_days: float = Field(
         default=7.0, ge=0, description="Days a published event stays in the outbox before it is deleted (0: kept)."
     )
+    # Limits of a stream when a service creates it; an existing stream keeps its own (see `streams`).
+    # Give every service the same values: whichever starts first creates the streams.
+    stream_max_age_days: float = Field(default=90.0, ge=0, description="Age at which events leave a stream (0: never).")
+    dlq_max_age_days: float = Field(
+        default=365.0, ge=0, description="Age at which dead letters leave theirs (0: never)."
+    )
+    stream_max_bytes: int = Field(
+        default=-1, ge=-1, description="Bytes a stream may hold (-1: no limit); full: refuses."
+    )
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="Copies of each stream (3 in a 3-node cluster).")
+    stream_storage: Literal["file", "memory"] = Field(default="file", description="Where streams are kept.")
 
     def nats_credentials(self) -> NatsCredentials | None:
         password = self.nats_password.get_secret_value()
@@ -40,6 +53,15 @@ class ServiceSettings(BaseSettings):
         if not password:
             return None
         return NatsCredentials(self.nats_user or self.service_name, password)
+
+    def stream_limits(self) -> StreamLimits:
+        return StreamLimits(
+            max_age_days=self.stream_max_age_days,
+            dlq_max_age_days=self.dlq_max_age_days,
+            max_bytes=self.stream_max_bytes,
+            replicas=self.stream_replicas,
+            storage=self.stream_storage,
+        )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
