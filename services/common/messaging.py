@@ -195,6 +195,11 @@ def _ack_failure(msg: Msg) -> BaseException | None:
 Handle = Callable[[Any], Awaitable[None]]
 
 
+def retry_delay(backoff: Sequence[float], delivered: int) -> float:
+    """Seconds before the next delivery after `delivered` failed ones; the last step repeats."""
+    return backoff[min(delivered, len(backoff)) - 1] if backoff else 0.0
+
+
 def durable_consumer(
     broker: NatsBroker,
     *,
@@ -207,14 +212,15 @@ def durable_consumer(
     dead_letter: Callable[[str, bytes, str], Awaitable[None]],
     description: str,
     inbox: str = DEFAULT_INBOX,
+    backoff: Sequence[float] = (),
 ) -> None:
     """Subscribe `handle` to `subject` through a durable pull consumer.
 
-    A handler that raises is nacked and redelivered; after `max_deliver` attempts, or at once
-    for a payload that is not a valid event, the message goes to the dead letters (never dropped
-    silently) and is acked so it stops blocking the consumer. `inbox` is the connection's reply
-    prefix (`inbox_for`): fetched events arrive there, and nats-py does not take it from the
-    connection for pull subscriptions.
+    A handler that raises is nacked and redelivered after the next step of `backoff` (seconds);
+    after `max_deliver` attempts, or at once for a payload that is not a valid event, the message
+    goes to the dead letters (never dropped silently) and is acked so it stops blocking the
+    consumer. `inbox` is the connection's reply prefix (`inbox_for`): fetched events arrive there,
+    and nats-py does not take it from the connection for pull subscriptions.
     """
     stream = stream_for(subjects, subject)
     durable = durable_name(subjects, consumer)
@@ -228,7 +234,11 @@ def durable_consumer(
         config=ConsumerConfig(
             durable_name=durable,
             deliver_policy=DeliverPolicy.ALL,
+            # One more than ours, so the last failing delivery reaches the handler, which dead-letters it.
             max_deliver=max_deliver + 1,
+            # Not the consumer's `backoff` list: its first step would replace ack_wait, and a handler
+            # slower than one second would then be redelivered while it still runs. A process that
+            # dies holding a message gets it back after ack_wait.
             ack_wait=30,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -251,5 +261,11 @@ def durable_consumer(
                 log.exception("giving up on %s for %s after %d deliveries", subject, consumer, delivered)
                 await dead_letter(subject, raw, f"{type(exc).__name__}: {exc}")
                 return
-            log.warning("handler %s failed (delivery %d), will be redelivered", consumer, delivered)
-            raise
+            delay = retry_delay(backoff, delivered)
+            # A database that is down fails every event at once: spacing the retries out lets it
+            # come back (a restart, a fail-over) before the events run out of deliveries.
+            log.warning(
+                "handler %s failed (delivery %d of %d: %s); again in %.1f s",
+                consumer, delivered, max_deliver, type(exc).__name__, delay,
+            )  # fmt: skip
+            await msg.nack(delay=delay)

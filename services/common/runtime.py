@@ -128,6 +128,7 @@ class ServiceRuntime(Generic[SettingsT]):
             dead_letter=self.dead_letter,
             description=description,
             inbox=self.inbox,
+            backoff=self.settings.retry_backoff_s,
         )
 
     def add_background(self, loop: Callable[[], Awaitable[None]]) -> None:

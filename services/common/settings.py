@@ -26,7 +26,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir.")
     data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite files.")
     subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")
-    max_deliver: int = Field(default=5, description="Deliveries of one event before it goes to the dead letters.")
+    max_deliver: int = Field(default=8, ge=1, description="Deliveries of one event before it goes to the dead letters.")
+    # 531 s from the first failure to the dead letters: a database restart or fail-over fits.
+    retry_backoff_s: list[float] = Field(
+        default=[1, 5, 15, 30, 60, 120, 300],
+        min_length=1,
+        description="Seconds before each redelivery of an event whose handler failed; the last repeats.",
+    )
     outbox_interval_s: float = Field(default=1.0, description="How often unpublished events are retried.")
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest request body a route takes unless it sets its own (413 beyond)."
