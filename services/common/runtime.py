@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from nats.js.client import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -27,6 +28,7 @@ from services.common.db import create_tables, make_engine, ping
 from services.common.errors import install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
+from services.common.inboxprune import InboxPruning
 from services.common.messaging import (
     Handle,
     Publishers,
@@ -84,6 +86,9 @@ class ServiceRuntime(Generic[SettingsT]):
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
+        self.relay.add_pruning(
+            "inbox", InboxPruning(self.subjects, self.consumers, self._jetstream, self.relay.delete_in_slices)
+        )
         self.tokens = TokenCache(self.engine)
         self.consume(
             self.subjects.token_changed_all,
@@ -92,6 +97,9 @@ class ServiceRuntime(Generic[SettingsT]):
             handle=self._on_token_changed,
             description="Keeps this service's copy of the API tokens, so callers are checked locally.",
         )
+
+    def _jetstream(self) -> JetStreamContext:
+        return self.broker.config.connection_state.stream
 
     async def _on_token_changed(self, event: TokenChanged) -> None:
         def apply() -> bool:
