@@ -20,6 +20,7 @@ from services import natscli
 from services.common import heap
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, port_is_free
+from services.dlqcli import app as dlq_app
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
 
@@ -30,6 +31,7 @@ app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的�
 app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
 app.add_typer(natscli.app, name="nats")
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
