@@ -106,3 +106,26 @@ async def test_a_database_outage_of_seconds_dead_letters_nothing(
             assert dlq.state.messages == 0
     finally:
         await conn.close()
+
+
+@pytest.mark.nats
+async def test_a_start_gives_an_existing_durable_the_configured_deliveries(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path
+) -> None:
+    """The durables of an older version (5 deliveries) would stop before the handler's last try."""
+
+    def settings(max_deliver: int) -> RegistrySettings:
+        database = f"sqlite:///{tmp_path / 'registry.db'}"
+        return RegistrySettings(
+            nats_url=nats_server.url, subject_root=subject_root, database_url=database, max_deliver=max_deliver
+        )
+
+    durable = (f"{subject_root.upper()}_NOTICE", f"{subject_root}_registry-notice-parsed")
+    conn = await nats.connect(nats_server.url)
+    try:
+        async with create_runtime(settings(5)).lifespan():
+            assert (await conn.jetstream().consumer_info(*durable)).config.max_deliver == 6
+        async with create_runtime(settings(8)).lifespan():
+            assert (await conn.jetstream().consumer_info(*durable)).config.max_deliver == 9
+    finally:
+        await conn.close()

@@ -5,6 +5,7 @@ handler annotations at decoration time.
 """
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -19,7 +20,8 @@ from faststream.security import SASLPlaintext
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import APIError, NoStreamResponseError
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from proto.envelope import Event
@@ -193,6 +195,27 @@ def _ack_failure(msg: Msg) -> BaseException | None:
 
 
 Handle = Callable[[Any], Awaitable[None]]
+Durable = tuple[str, ConsumerConfig]  # stream name, the limits this code gives its durable consumer
+
+
+async def update_durables(js: JetStreamContext, durables: Sequence[Durable]) -> None:
+    """Give durables that exist the retry limits of this code and settings.
+
+    FastStream (nats-py's pull_subscribe) only binds to a durable that exists, so a changed
+    `MAX_DELIVER` would otherwise never reach it: with the server's limit below ours, an event
+    would stop being delivered before the handler could dead-letter it. A new durable is
+    FastStream's to create.
+    """
+    for stream, wanted in durables:
+        try:
+            have = (await js.consumer_info(stream, wanted.durable_name or "")).config
+        except NotFoundError:
+            continue
+        if (have.max_deliver, have.ack_wait) != (wanted.max_deliver, wanted.ack_wait):
+            await js.add_consumer(
+                stream, dataclasses.replace(have, max_deliver=wanted.max_deliver, ack_wait=wanted.ack_wait)
+            )
+            log.info("consumer %s: max_deliver %s → %s", have.durable_name, have.max_deliver, wanted.max_deliver)
 
 
 def retry_delay(backoff: Sequence[float], delivered: int) -> float:
@@ -213,7 +236,7 @@ def durable_consumer(
     description: str,
     inbox: str = DEFAULT_INBOX,
     backoff: Sequence[float] = (),
-) -> None:
+) -> Durable:
     """Subscribe `handle` to `subject` through a durable pull consumer.
 
     A handler that raises is nacked and redelivered after the next step of `backoff` (seconds);
@@ -224,6 +247,16 @@ def durable_consumer(
     """
     stream = stream_for(subjects, subject)
     durable = durable_name(subjects, consumer)
+    config = ConsumerConfig(
+        durable_name=durable,
+        deliver_policy=DeliverPolicy.ALL,
+        # One more than ours, so the last failing delivery reaches the handler, which dead-letters it.
+        max_deliver=max_deliver + 1,
+        # Not the consumer's `backoff` list: its first step would replace ack_wait, and a handler
+        # slower than one second would then be redelivered while it still runs. A process that
+        # dies holding a message gets it back after ack_wait.
+        ack_wait=30,
+    )
 
     @broker.subscriber(
         subject,
@@ -231,16 +264,7 @@ def durable_consumer(
         durable=durable,
         pull_sub=PullSub(batch_size=50, timeout=0.5),
         inbox_prefix=f"{inbox}.".encode(),
-        config=ConsumerConfig(
-            durable_name=durable,
-            deliver_policy=DeliverPolicy.ALL,
-            # One more than ours, so the last failing delivery reaches the handler, which dead-letters it.
-            max_deliver=max_deliver + 1,
-            # Not the consumer's `backoff` list: its first step would replace ack_wait, and a handler
-            # slower than one second would then be redelivered while it still runs. A process that
-            # dies holding a message gets it back after ack_wait.
-            ack_wait=30,
-        ),
+        config=config,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{subject}:{consumer}",
         description=description,
@@ -269,3 +293,5 @@ def durable_consumer(
                 consumer, delivered, max_deliver, type(exc).__name__, delay,
             )  # fmt: skip
             await msg.nack(delay=delay)
+
+    return stream.name, config

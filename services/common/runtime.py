@@ -30,11 +30,13 @@ from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
 from services.common.inboxprune import InboxPruning
 from services.common.messaging import (
+    Durable,
     Handle,
     Publishers,
     create_broker,
     durable_consumer,
     inbox_for,
+    update_durables,
 )
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
@@ -86,6 +88,7 @@ class ServiceRuntime(Generic[SettingsT]):
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
+        self._durables: list[Durable] = []
         self.relay.add_pruning(
             "inbox", InboxPruning(self.subjects, self.consumers, self._jetstream, self.relay.delete_in_slices)
         )
@@ -125,7 +128,7 @@ class ServiceRuntime(Generic[SettingsT]):
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
         self.consumers.append((subject, consumer))
-        durable_consumer(
+        durable = durable_consumer(
             self.broker,
             subjects=self.subjects,
             subject=subject,
@@ -138,6 +141,7 @@ class ServiceRuntime(Generic[SettingsT]):
             inbox=self.inbox,
             backoff=self.settings.retry_backoff_s,
         )
+        self._durables.append(durable)
 
     def add_background(self, loop: Callable[[], Awaitable[None]]) -> None:
         """A long-running coroutine started with the service and cancelled at its stop."""
@@ -172,6 +176,7 @@ class ServiceRuntime(Generic[SettingsT]):
             self.publishers.streams(),
             self.settings.stream_limits(),
         )
+        await update_durables(self._jetstream(), self._durables)
         await self.broker.start()
         self.relay.start()
         self.relay.kick()
