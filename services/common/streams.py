@@ -75,7 +75,7 @@ async def ensure_streams(
             info = await js.stream_info(stream.name)
         except NotFoundError:
             await js.add_stream(wanted)
-            log.info("created stream %s (max age %.0f days)", stream.name, (wanted.max_age or 0) / DAY_S)
+            log.info("created stream %s (max age %s days)", stream.name, (wanted.max_age or 0) / DAY_S or "no")
             continue
         await _reconcile(js, info.config, wanted, owned=stream.name in owned)
 
