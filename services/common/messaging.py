@@ -1,4 +1,4 @@
-"""The broker side of every service: streams, declared publishers and durable consumers.
+"""The broker side of every service: declared publishers and durable consumers (streams: `streams`).
 
 This module deliberately avoids `from __future__ import annotations`: FastStream reads the
 handler annotations at decoration time.
