@@ -50,11 +50,11 @@ from proto.subjects import Subjects, unit_token
 from proto.task import TaskUpserted, UnitRef
 from services.common.db import create_tables, make_engine
 from services.common.inbox import InboxEntry
-from services.common.messaging import ensure_streams
 from services.common.natsauth import inbox_prefix
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, free_port, wait_for_port
 from services.common.outbox import OutboxEntry
+from services.common.streams import ensure_streams
 from services.progress.models import TABLES, ProgressTask
 from services.progress.rollups import contribution
 from tests.helpers import wait_ready

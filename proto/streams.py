@@ -12,6 +12,12 @@ from proto.subjects import Subjects
 
 DUPLICATE_WINDOW_S = 120.0
 
+# What a stream keeps, which decides the limits a deployment gives it (`services.common.streams`):
+# events for a while, dead letters longer, and the current state of each subject for ever.
+EVENTS = "events"
+DEAD_LETTERS = "dead_letters"
+CURRENT = "current"
+
 
 @dataclass(frozen=True)
 class StreamDef:
@@ -21,6 +27,7 @@ class StreamDef:
     duplicate_window: float = DUPLICATE_WINDOW_S
     # -1: no limit. 1 makes the stream a compacted log holding the current state of each subject.
     max_msgs_per_subject: int = -1
+    keeps: str = EVENTS
 
 
 def stream_defs(subjects: Subjects) -> list[StreamDef]:
@@ -33,8 +40,14 @@ def stream_defs(subjects: Subjects) -> list[StreamDef]:
         StreamDef(f"{prefix}_ESCALATION", (f"{root}.escalation.>",), "Escalations to supervisors"),
         StreamDef(f"{prefix}_CLOCK", (f"{root}.clock.>",), "Clock ticks"),
         StreamDef(f"{prefix}_BULLETIN", (f"{root}.bulletin.>",), "Published bulletins"),
-        StreamDef(f"{prefix}_TOKEN", (f"{root}.token.>",), "API tokens issued and revoked", max_msgs_per_subject=1),
-        StreamDef(f"{prefix}_DLQ", (f"{root}.dlq.>",), "Dead letters"),
+        StreamDef(
+            f"{prefix}_TOKEN",
+            (f"{root}.token.>",),
+            "API tokens issued and revoked",
+            max_msgs_per_subject=1,
+            keeps=CURRENT,
+        ),
+        StreamDef(f"{prefix}_DLQ", (f"{root}.dlq.>",), "Dead letters", keeps=DEAD_LETTERS),
     ]
 
 

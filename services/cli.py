@@ -20,6 +20,7 @@ from services.common import heap
 from services.common.clock import SystemClock
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, end_orphan, free_port, port_is_free, supervise
+from services.dlqcli import app as dlq_app
 from services.ingest.example import EXAMPLE_FILE, example_notice
 from services.progress import cli as progress_cli
 from services.registry.cli import app as directory_app
@@ -31,6 +32,7 @@ app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的�
 app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
 app.add_typer(natscli.app, name="nats")
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

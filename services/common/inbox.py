@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import bindparam, delete
+from sqlmodel import Field, Session, SQLModel, select
 
 from services.common.timestamps import UtcDateTime
 
@@ -26,3 +27,16 @@ def seen(session: Session, consumer: str, event_id: str) -> bool:
 
 def remember(session: Session, consumer: str, event_id: str) -> None:
     session.add(InboxEntry(consumer=consumer, event_id=event_id))
+
+
+_INBOX = InboxEntry.__table__  # type: ignore[attr-defined]
+# One consumer's rows processed before `before`, `limit` at a time (`OutboxRelay.delete_in_slices`).
+PRUNE = delete(_INBOX).where(
+    _INBOX.c.consumer == bindparam("consumer"),
+    _INBOX.c.event_id.in_(
+        select(_INBOX.c.event_id)
+        .where(_INBOX.c.consumer == bindparam("consumer"), _INBOX.c.processed_at < bindparam("before"))
+        .order_by(_INBOX.c.processed_at)
+        .limit(bindparam("limit"))
+    ),
+)

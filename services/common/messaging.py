@@ -1,14 +1,15 @@
-"""The broker side of every service: streams, declared publishers and durable consumers.
+"""The broker side of every service: declared publishers and durable consumers (streams: `streams`).
 
 This module deliberately avoids `from __future__ import annotations`: FastStream reads the
 handler annotations at decoration time.
 """
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream import AckPolicy
@@ -18,13 +19,13 @@ from faststream.nats.publisher.usecase import LogicPublisher
 from faststream.security import SASLPlaintext
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from proto.envelope import Event
-from proto.streams import StreamDef, stream_defs, stream_for
+from proto.streams import stream_for
 from proto.subjects import Subjects
 from services.common.natsauth import durable_name, inbox_prefix
 from services.common.natscreds import NatsCredentials
@@ -47,35 +48,6 @@ def create_broker(nats_url: str, name: str, credentials: NatsCredentials | None 
         auth["security"] = SASLPlaintext(username=credentials.user, password=credentials.password)
     # Reconnect for ever: a restarted nats-server must not leave a service deaf.
     return NatsBroker(servers, name=f"luoshi-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1, **auth)
-
-
-async def ensure_streams(js: JetStreamContext, subjects: Subjects, owned: Collection[str]) -> None:
-    """Create missing streams and update the `owned` ones (those the service publishes to).
-
-    Safe to run at each start of each service. Only owners update, because only they are allowed
-    to (an update can cut a stream's limits, see `natsauth`); any service may create, so start
-    order never matters.
-    """
-    for stream in stream_defs(subjects):
-        config = _stream_config(stream)
-        try:
-            await js.stream_info(stream.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            if stream.name in owned:
-                await js.update_stream(config)
-
-
-def _stream_config(stream: StreamDef) -> StreamConfig:
-    return StreamConfig(
-        name=stream.name,
-        subjects=list(stream.subjects),
-        description=stream.description,
-        storage=StorageType.FILE,
-        duplicate_window=stream.duplicate_window,
-        max_msgs_per_subject=stream.max_msgs_per_subject,
-    )
 
 
 class Publishers:
@@ -223,6 +195,32 @@ def _ack_failure(msg: Msg) -> BaseException | None:
 
 
 Handle = Callable[[Any], Awaitable[None]]
+Durable = tuple[str, ConsumerConfig]  # stream name, the limits this code gives its durable consumer
+
+
+async def update_durables(js: JetStreamContext, durables: Sequence[Durable]) -> None:
+    """Give durables that exist the retry limits of this code and settings.
+
+    FastStream (nats-py's pull_subscribe) only binds to a durable that exists, so a changed
+    `MAX_DELIVER` would otherwise never reach it: with the server's limit below ours, an event
+    would stop being delivered before the handler could dead-letter it. A new durable is
+    FastStream's to create.
+    """
+    for stream, wanted in durables:
+        try:
+            have = (await js.consumer_info(stream, wanted.durable_name or "")).config
+        except NotFoundError:
+            continue
+        if (have.max_deliver, have.ack_wait) != (wanted.max_deliver, wanted.ack_wait):
+            await js.add_consumer(
+                stream, dataclasses.replace(have, max_deliver=wanted.max_deliver, ack_wait=wanted.ack_wait)
+            )
+            log.info("consumer %s: max_deliver %s → %s", have.durable_name, have.max_deliver, wanted.max_deliver)
+
+
+def retry_delay(backoff: Sequence[float], delivered: int) -> float:
+    """Seconds before the next delivery after `delivered` failed ones; the last step repeats."""
+    return backoff[min(delivered, len(backoff)) - 1] if backoff else 0.0
 
 
 def durable_consumer(
@@ -237,17 +235,28 @@ def durable_consumer(
     dead_letter: Callable[[str, bytes, str], Awaitable[None]],
     description: str,
     inbox: str = DEFAULT_INBOX,
-) -> None:
+    backoff: Sequence[float] = (),
+) -> Durable:
     """Subscribe `handle` to `subject` through a durable pull consumer.
 
-    A handler that raises is nacked and redelivered; after `max_deliver` attempts, or at once
-    for a payload that is not a valid event, the message goes to the dead letters (never dropped
-    silently) and is acked so it stops blocking the consumer. `inbox` is the connection's reply
-    prefix (`inbox_for`): fetched events arrive there, and nats-py does not take it from the
-    connection for pull subscriptions.
+    A handler that raises is nacked and redelivered after the next step of `backoff` (seconds);
+    after `max_deliver` attempts, or at once for a payload that is not a valid event, the message
+    goes to the dead letters (never dropped silently) and is acked so it stops blocking the
+    consumer. `inbox` is the connection's reply prefix (`inbox_for`): fetched events arrive there,
+    and nats-py does not take it from the connection for pull subscriptions.
     """
     stream = stream_for(subjects, subject)
     durable = durable_name(subjects, consumer)
+    config = ConsumerConfig(
+        durable_name=durable,
+        deliver_policy=DeliverPolicy.ALL,
+        # One more than ours, so the last failing delivery reaches the handler, which dead-letters it.
+        max_deliver=max_deliver + 1,
+        # Not the consumer's `backoff` list: its first step would replace ack_wait, and a handler
+        # slower than one second would then be redelivered while it still runs. A process that
+        # dies holding a message gets it back after ack_wait.
+        ack_wait=30,
+    )
 
     @broker.subscriber(
         subject,
@@ -255,12 +264,7 @@ def durable_consumer(
         durable=durable,
         pull_sub=PullSub(batch_size=50, timeout=0.5),
         inbox_prefix=f"{inbox}.".encode(),
-        config=ConsumerConfig(
-            durable_name=durable,
-            deliver_policy=DeliverPolicy.ALL,
-            max_deliver=max_deliver + 1,
-            ack_wait=30,
-        ),
+        config=config,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{subject}:{consumer}",
         description=description,
@@ -281,5 +285,13 @@ def durable_consumer(
                 log.exception("giving up on %s for %s after %d deliveries", subject, consumer, delivered)
                 await dead_letter(subject, raw, f"{type(exc).__name__}: {exc}")
                 return
-            log.warning("handler %s failed (delivery %d), will be redelivered", consumer, delivered)
-            raise
+            delay = retry_delay(backoff, delivered)
+            # A database that is down fails every event at once: spacing the retries out lets it
+            # come back (a restart, a fail-over) before the events run out of deliveries.
+            log.warning(
+                "handler %s failed (delivery %d of %d: %s); again in %.1f s",
+                consumer, delivered, max_deliver, type(exc).__name__, delay,
+            )  # fmt: skip
+            await msg.nack(delay=delay)
+
+    return stream.name, config

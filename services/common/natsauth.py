@@ -1,4 +1,4 @@
-"""Who may do what on NATS: one user per service, a read-only supervisor, as nats-server config.
+"""Who may do what on NATS: one user per service, a read-only supervisor, the office's operator, as nats-server config.
 
 Permissions are generated for one subject root (`luoshi` in a deployment, a fresh root per test)
 rather than written with a `*` first token: stream and durable consumer names carry the root
@@ -17,7 +17,8 @@ from proto.subjects import Subjects
 
 SERVICES = ("ingest", "registry", "progress", "notify")
 SUPERVISOR = "supervisor"
-USERS = (*SERVICES, SUPERVISOR)
+OPERATOR = "operator"
+USERS = (*SERVICES, SUPERVISOR, OPERATOR)
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,24 @@ def supervisor_permissions(subjects: Subjects) -> Permissions:
     return Permissions(publish=(), subscribe=(subjects.escalation_raised_all,))
 
 
+def operator_permissions(subjects: Subjects) -> Permissions:
+    """`luoshi dlq`: reads and deletes dead letters, and re-publishes an event to the subject it came on.
+
+    Any service's event subject, since a dead letter may hold any of them; never a dead-letter
+    subject, and no consumer, so it cannot take events from the services.
+    """
+    events = sorted({f"{subjects.root}.{s}" for published in PUBLISHES.values() for s in published})
+    dlq = stream_of(subjects, subjects.dead_letter(OPERATOR))
+    dlq_api = [f"$JS.API.STREAM.{verb}.{dlq}" for verb in ("INFO", "MSG.GET", "MSG.DELETE")]
+    return Permissions(publish=(*events, *dlq_api), subscribe=(f"{inbox_prefix(OPERATOR)}.>",))
+
+
 def permissions(subjects: Subjects, user: str) -> Permissions:
-    return supervisor_permissions(subjects) if user == SUPERVISOR else service_permissions(subjects, user)
+    if user == SUPERVISOR:
+        return supervisor_permissions(subjects)
+    if user == OPERATOR:
+        return operator_permissions(subjects)
+    return service_permissions(subjects, user)
 
 
 def env_password(user: str) -> str:

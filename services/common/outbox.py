@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Delete, bindparam, delete, insert, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -38,8 +38,10 @@ RunDb = Callable[..., Awaitable[Any]]
 BATCH = 500
 # Publishes in flight at once, their acks awaited together.
 PIPELINE = 64
-# How often published rows past their keeping time are deleted.
+# How often published rows past their keeping time (and other tables' old rows) are deleted.
 PRUNE_EVERY_S = 3600.0
+# One hourly clean-up job (`OutboxRelay.add_pruning`): deletes what is due, returns how many rows.
+Prune = Callable[[], Awaitable[int]]
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -100,6 +102,7 @@ class OutboxRelay:
         self._engine = engine
         self._keep = timedelta(days=keep_days) if keep_days > 0 else None
         self._next_prune = 0.0
+        self._pruning: dict[str, Prune] = {"outbox": self._prune_outbox} if self._keep else {}
         self._run_db: RunDb = run_db or asyncio.to_thread
         self._publish_all = publish_all
         self._interval = interval_s
@@ -203,23 +206,45 @@ class OutboxRelay:
         with self.write_gate, self._engine.begin() as conn:
             mark_published(conn, seqs)
 
+    def add_pruning(self, name: str, job: Prune) -> None:
+        """Another table's clean-up, run with the outbox's: one hourly loop, one write gate."""
+        self._pruning[name] = job
+
     async def prune_due(self) -> None:
-        """Delete what was published more than `keep_days` ago, at most once per `PRUNE_EVERY_S`."""
-        if self._keep is None or time.monotonic() < self._next_prune:
+        """Run the pruning jobs (the outbox's: rows published `keep_days` ago), at most once per `PRUNE_EVERY_S`."""
+        if not self._pruning or time.monotonic() < self._next_prune:
             return
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
-        before = datetime.now(UTC) - self._keep
-        # A thread even on SQLite: each slice waits for the write gate like the marks do.
-        deleted = await asyncio.to_thread(self.prune, before)
-        if deleted:
-            log.info("outbox: deleted %d events published before %s", deleted, before.isoformat())
+        for name, job in self._pruning.items():
+            try:
+                deleted = await job()
+            except Exception:  # one table's failure must not stop the others' clean-up
+                log.warning("%s: pruning failed; tried again in an hour", name, exc_info=True)
+                continue
+            if deleted:
+                log.info("%s: deleted %d old rows", name, deleted)
+
+    async def _prune_outbox(self) -> int:
+        assert self._keep is not None
+        return await self.delete_in_slices(_PRUNE, {"before": datetime.now(UTC) - self._keep})
 
     def prune(self, before: datetime) -> int:
-        """Delete rows published before `before`, `BATCH` per transaction so writers go in between."""
+        """Delete rows published before `before`."""
+        return self._delete_slices(_PRUNE, {"before": before})
+
+    async def delete_in_slices(self, statement: Delete, params: dict[str, Any]) -> int:
+        """Run a `DELETE … WHERE key IN (SELECT … LIMIT :limit)` until it deletes fewer than `BATCH`.
+
+        A thread even on SQLite: each slice waits for the write gate like the marks do.
+        """
+        return await asyncio.to_thread(self._delete_slices, statement, params)
+
+    def _delete_slices(self, statement: Delete, params: dict[str, Any]) -> int:
+        # `BATCH` per transaction, so writers go in between.
         deleted = 0
         while True:
             with self.write_gate, self._engine.begin() as conn:
-                count = conn.execute(_PRUNE, {"before": before, "limit": BATCH}).rowcount
+                count = conn.execute(statement, {**params, "limit": BATCH}).rowcount
             deleted += count
             if count < BATCH:
                 return deleted

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from nats.js.client import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -28,16 +29,19 @@ from services.common.docs import install_docs
 from services.common.errors import document_errors, install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
+from services.common.inboxprune import InboxPruning
 from services.common.messaging import (
+    Durable,
     Handle,
     Publishers,
     create_broker,
     durable_consumer,
-    ensure_streams,
     inbox_for,
+    update_durables,
 )
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
+from services.common.streams import ensure_streams
 from services.common.urlguard import RefuseControlCharacters
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,10 @@ class ServiceRuntime(Generic[SettingsT]):
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
+        self._durables: list[Durable] = []
+        self.relay.add_pruning(
+            "inbox", InboxPruning(self.subjects, self.consumers, self._jetstream, self.relay.delete_in_slices)
+        )
         self.tokens = TokenCache(self.engine)
         self.consume(
             self.subjects.token_changed_all,
@@ -94,6 +102,9 @@ class ServiceRuntime(Generic[SettingsT]):
             handle=self._on_token_changed,
             description="Keeps this service's copy of the API tokens, so callers are checked locally.",
         )
+
+    def _jetstream(self) -> JetStreamContext:
+        return self.broker.config.connection_state.stream
 
     async def _on_token_changed(self, event: TokenChanged) -> None:
         def apply() -> bool:
@@ -122,7 +133,7 @@ class ServiceRuntime(Generic[SettingsT]):
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
         self.consumers.append((subject, consumer))
-        durable_consumer(
+        durable = durable_consumer(
             self.broker,
             subjects=self.subjects,
             subject=subject,
@@ -133,7 +144,9 @@ class ServiceRuntime(Generic[SettingsT]):
             dead_letter=self.dead_letter,
             description=description,
             inbox=self.inbox,
+            backoff=self.settings.retry_backoff_s,
         )
+        self._durables.append(durable)
 
     def add_background(self, loop: Callable[[], Awaitable[None]]) -> None:
         """A long-running coroutine started with the service and cancelled at its stop."""
@@ -162,7 +175,13 @@ class ServiceRuntime(Generic[SettingsT]):
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
         create_tables(self.engine, self.tables)
         await self.broker.connect()
-        await ensure_streams(self.broker.config.connection_state.stream, self.subjects, self.publishers.streams())
+        await ensure_streams(
+            self.broker.config.connection_state.stream,
+            self.subjects,
+            self.publishers.streams(),
+            self.settings.stream_limits(),
+        )
+        await update_durables(self._jetstream(), self._durables)
         await self.broker.start()
         self.relay.start()
         self.relay.kick()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from proto.subjects import DEFAULT_ROOT
 from services.common.clock import DEFAULT_TIMEZONE
 from services.common.natscreds import NatsCredentials
+from services.common.streams import StreamLimits
 
 
 class ServiceSettings(BaseSettings):
@@ -26,7 +28,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir.")
     data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite files.")
     subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")
-    max_deliver: int = Field(default=5, description="Deliveries of one event before it goes to the dead letters.")
+    max_deliver: int = Field(default=8, ge=1, description="Deliveries of one event before it goes to the dead letters.")
+    # 531 s from the first failure to the dead letters: a database restart or fail-over fits.
+    retry_backoff_s: list[float] = Field(
+        default=[1, 5, 15, 30, 60, 120, 300],
+        min_length=1,
+        description="Seconds before each redelivery of an event whose handler failed; the last repeats.",
+    )
     outbox_interval_s: float = Field(default=1.0, description="How often unpublished events are retried.")
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest request body a route takes unless it sets its own (413 beyond)."
@@ -52,6 +60,18 @@ class ServiceSettings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    # Limits of a stream when a service creates it; an existing stream keeps its own (see `streams`).
+    # Give every service the same values: whichever starts first creates the streams.
+    stream_max_age_days: float = Field(default=90.0, ge=0, description="Age at which events leave a stream (0: never).")
+    dlq_max_age_days: float = Field(
+        default=365.0, ge=0, description="Age at which dead letters leave theirs (0: never)."
+    )
+    stream_max_bytes: int = Field(
+        default=-1, ge=-1, description="Bytes a stream may hold (-1: no limit); full: refuses."
+    )
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="Copies of each stream (3 in a 3-node cluster).")
+    stream_storage: Literal["file", "memory"] = Field(default="file", description="Where streams are kept.")
+
     def nats_credentials(self) -> NatsCredentials | None:
         password = self.nats_password.get_secret_value()
         if not password and self.nats_password_file is not None:
@@ -59,6 +79,15 @@ class ServiceSettings(BaseSettings):
         if not password:
             return None
         return NatsCredentials(self.nats_user or self.service_name, password)
+
+    def stream_limits(self) -> StreamLimits:
+        return StreamLimits(
+            max_age_days=self.stream_max_age_days,
+            dlq_max_age_days=self.dlq_max_age_days,
+            max_bytes=self.stream_max_bytes,
+            replicas=self.stream_replicas,
+            storage=self.stream_storage,
+        )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

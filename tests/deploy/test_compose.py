@@ -207,7 +207,7 @@ def _pyproject() -> dict:  # type: ignore[type-arg]
 def test_nats_users_come_from_secrets_and_monitoring_stays_inside() -> None:
     compose = _compose()
     services = compose["services"]
-    users = (*APP_SERVICES, "supervisor")
+    users = (*APP_SERVICES, "supervisor", "operator")
     assert set(services["nats"]["secrets"]) == {f"nats_{u}_password" for u in users}
     for user in users:
         assert compose["secrets"][f"nats_{user}_password"]["file"] == f"./deploy/secrets/{user}.password"
@@ -237,7 +237,7 @@ def deploy_nats(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (conf / "nats-server.conf").write_text(text.replace("/data/jetstream", str(tmp_path / "jetstream")))
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    for user, creds in local_credentials(tmp_path / "passwords", (*APP_SERVICES, "supervisor")).items():
+    for user, creds in local_credentials(tmp_path / "passwords", (*APP_SERVICES, "supervisor", "operator")).items():
         (secrets / f"nats_{user}_password").write_text(creds.password + "\n")
     port = free_port()
     script = str(REPO / "deploy/nats/with-secrets.sh")

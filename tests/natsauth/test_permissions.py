@@ -14,8 +14,8 @@ from nats.errors import Error as NatsError
 from nats.js.errors import APIError
 
 from proto.subjects import Subjects
-from services.common.messaging import ensure_streams
 from services.common.natsauth import CONSUMES, PUBLISHES, SERVICES, durable_name, inbox_prefix, stream_of
+from services.common.streams import ensure_streams
 from tests.helpers import eventually
 from tests.natsauth.conftest import AuthServer
 
