@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import logging
 import sys
 from importlib import resources
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.table import Table
 
 from proto.subjects import DEFAULT_ROOT, Subjects
 from services import natscli
-from services.common import heap
+from services.common import heap, logs
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, port_is_free
 from services.progress import cli as progress_cli
@@ -92,10 +91,13 @@ async def _serve_all(
 
     from services.gateway import create_gateway
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     gateway = create_gateway(nats_url=nats_url, data_dir=data, nats_credentials=credentials)
     heap.settle()
-    server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning"))
+    # Luoshi's log format (logs.py) and level; no line per request, as before (the level hid them).
+    server = uvicorn.Server(
+        uvicorn.Config(gateway, host=host, port=port, log_config=None, log_level=None, access_log=False)
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -163,6 +165,7 @@ def serve(
 
     if service not in SERVICES:
         _fail(f"未知服务 {service}，可选：{', '.join(SERVICES)}", f"unknown service {service}")
+    logs.configure()
     module = importlib.import_module(f"services.{service}.app")
     served = module.create_app()
     heap.settle()
@@ -171,7 +174,8 @@ def serve(
         served,
         host=host,
         port=port,
-        log_level="info",
+        log_config=None,  # Luoshi's format for uvicorn's lines too (logs.py); the level is LUOSHI_LOG_LEVEL
+        log_level=None,
         access_log=access_log,
     )
 
