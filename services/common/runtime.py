@@ -6,17 +6,20 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from nats.js.client import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from proto.envelope import Event
+from proto.streams import stream_for
 from proto.subjects import Subjects
 from proto.token import TokenChanged
 from services.common.access import PUBLIC, seal_router
@@ -24,18 +27,24 @@ from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
-from services.common.errors import install_error_handlers
+from services.common.errors import document_error_responses, install_error_handlers
+from services.common.eventcontext import EventLogContext
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
 from services.common.messaging import (
     Handle,
+    Message,
     Publishers,
     create_broker,
     durable_consumer,
     ensure_streams,
     inbox_for,
 )
+from services.common.metrics import ServiceMetrics, metrics_router, subject_label
+from services.common.natsauth import durable_name
+from services.common.observe import ObserveRequests
 from services.common.outbox import OutboxEntry, OutboxRelay
+from services.common.sampling import MetricsSampler
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,7 @@ class DeadLetter(Event):
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+READY_TIMEOUT_S = 2.0
 T = TypeVar("T")
 
 
@@ -71,18 +81,23 @@ class ServiceRuntime(Generic[SettingsT]):
         credentials = settings.nats_credentials()
         self.inbox = inbox_for(credentials)
         self.broker = create_broker(settings.nats_url, self.name, credentials)
+        self.broker.add_middleware(EventLogContext)
+        self.metrics = ServiceMetrics()
         self.publishers = Publishers(self.broker, self.subjects)
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
         )
         self.relay = OutboxRelay(
             self.engine,
-            self.publishers.publish_all,
+            self._publish_counted,
             settings.outbox_interval_s,
             run_db=self.run_db,
             keep_days=settings.outbox_keep_days,
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
+        self._subject_label = subject_label(self.publishers.subjects)
+        sampler = MetricsSampler(self.metrics, self.relay, self._jetstream, self._durables, settings.metrics_sample_s)
+        self.add_background(sampler.run)
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
         self.tokens = TokenCache(self.engine)
         self.consume(
@@ -114,9 +129,27 @@ class ServiceRuntime(Generic[SettingsT]):
             return work(*args)
         return await asyncio.to_thread(work, *args)
 
+    def _jetstream(self) -> JetStreamContext:
+        return self.broker.config.connection_state.stream
+
+    def _durables(self) -> list[tuple[str, str]]:
+        """(stream, durable) of each consumer, for the lag metrics."""
+        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
+
+    async def _publish_counted(self, messages: Sequence[Message]) -> list[BaseException | None]:
+        results = await self.publishers.publish_all(messages)
+        counts = Counter(
+            (subject, result is None) for (subject, _payload, _id), result in zip(messages, results, strict=True)
+        )
+        for (subject, acked), count in counts.items():
+            counter = self.metrics.events_published if acked else self.metrics.publish_failures
+            counter.labels(self._subject_label(subject)).inc(count)
+        return results
+
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
         self.consumers.append((subject, consumer))
+        handle = _counted(handle, self.metrics, subject, consumer)
         durable_consumer(
             self.broker,
             subjects=self.subjects,
@@ -135,6 +168,7 @@ class ServiceRuntime(Generic[SettingsT]):
         self._background.append(loop)
 
     async def dead_letter(self, subject: str, payload: bytes, error: str) -> None:
+        self.metrics.events_dead_lettered.labels(subject).inc()
         letter = DeadLetter(
             source=self.name,
             consumer=self.name,
@@ -177,6 +211,14 @@ class ServiceRuntime(Generic[SettingsT]):
             self.engine.dispose()
             log.info("%s stopped (relay %.2fs, broker %.2fs)", self.name, relay_s, time.monotonic() - started - relay_s)
 
+    async def _database_answers(self) -> bool:
+        # In a thread whatever the database: a pool with every connection lent out, or a PostgreSQL
+        # server that stopped answering, would otherwise stall every request behind the probe.
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(ping, self.engine), READY_TIMEOUT_S)
+        except TimeoutError:
+            return False
+
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
 
@@ -186,7 +228,7 @@ class ServiceRuntime(Generic[SettingsT]):
 
         @router.get("/readyz", summary="NATS connected and database reachable")
         async def readyz() -> JSONResponse:
-            checks = {"nats": self.nats_connected(), "database": ping(self.engine)}
+            checks = {"nats": self.nats_connected(), "database": await self._database_answers()}
             ready = all(checks.values())
             body = {"status": "ready" if ready else "not ready", "service": self.name, "checks": checks}
             return JSONResponse(body, status_code=200 if ready else 503)
@@ -208,11 +250,28 @@ def create_service_app(
     """
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
+    app.add_middleware(ObserveRequests, metrics=runtime.metrics)
     app.state.runtime = runtime
-    app.state.routers = [runtime.health_router(), *routers, audit_router()]
+    app.state.routers = [runtime.health_router(), metrics_router(), *routers, audit_router()]
     for router in app.state.routers:
         for route in seal_router(router):
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
     install_error_handlers(app)
+    document_error_responses(app)
     return app
+
+
+def _counted(handle: Handle, metrics: ServiceMetrics, subject: str, consumer: str) -> Handle:
+    handled = metrics.events_consumed.labels(subject, consumer, "handled")
+    failed = metrics.events_consumed.labels(subject, consumer, "failed")
+
+    async def counted(event: Any) -> None:
+        try:
+            await handle(event)
+        except Exception:
+            failed.inc()
+            raise
+        handled.inc()
+
+    return counted

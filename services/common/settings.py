@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     outbox_keep_days: float = Field(
         default=7.0, ge=0, description="Days a published event stays in the outbox before it is deleted (0: kept)."
     )
+    public_metrics: bool = Field(
+        default=False, description="Let anyone read /metrics without a token (for a scraper on a private network)."
+    )
+    metrics_sample_s: float = Field(
+        default=15.0, gt=0, description="How often the outbox backlog and the consumers' pending counts are sampled."
+    )
 
     def nats_credentials(self) -> NatsCredentials | None:
         password = self.nats_password.get_secret_value()

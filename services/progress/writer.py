@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from services.common.metrics import BATCH_BUCKETS
 from services.common.outbox import mark_published
 from services.common.runtime import ServiceRuntime
 from services.progress.gate import WriteGate
@@ -68,6 +69,9 @@ class ReportWriter:
         self._mean_gap = 1.0  # seconds between reports, running mean; starts as "slow"
         self._last_arrival = 0.0
         self._waiting: asyncio.Future[None] | None = None
+        self._batch_sizes = runtime.metrics.histogram(
+            "luoshi_report_batch_size", "Reports recorded per commit by the report writer.", BATCH_BUCKETS
+        )
 
     async def submit(self, item: Submission) -> tuple[ReportAccepted, bool]:
         """Queue a report; resolves once it is committed (or with its own ApiError)."""
@@ -116,6 +120,7 @@ class ReportWriter:
         batch = [first]
         while len(batch) < self._max_batch and not queue.empty():
             batch.append(queue.get_nowait())
+        self._batch_sizes.observe(len(batch))
         await self._write(batch)
 
     async def _write(self, batch: list[Waiting]) -> None:
