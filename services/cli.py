@@ -16,7 +16,7 @@ from rich.table import Table
 
 from proto.subjects import DEFAULT_ROOT, Subjects
 from services import natscli
-from services.common import heap, logs
+from services.common import heap
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, port_is_free
 from services.progress import cli as progress_cli
@@ -89,6 +89,7 @@ async def _serve_all(
     import httpx
     import uvicorn
 
+    from services.common import logs
     from services.gateway import create_gateway
 
     logs.configure()
@@ -161,6 +162,7 @@ def serve(
     """Serve one service (what each container runs); settings come from its LUOSHI_<SERVICE>_ variables."""
     import uvicorn
 
+    from services.common import logs
     from services.gateway import SERVICES
 
     if service not in SERVICES:

@@ -120,6 +120,8 @@ def document_error_responses(app: FastAPI) -> None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    document_error_responses(app)
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.zh, exc.en, exc.detail), status_code=exc.status)

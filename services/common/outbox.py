@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -21,9 +22,9 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import func
 from sqlmodel import Field, Session, SQLModel, select
 
 from proto.envelope import Event
@@ -46,8 +47,8 @@ PRUNE_EVERY_S = 3600.0
 
 def _correlation_id(payload: str) -> str | None:
     try:
-        value = orjson.loads(payload).get("correlation_id")
-    except (orjson.JSONDecodeError, AttributeError):
+        value = json.loads(payload).get("correlation_id")
+    except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
 

@@ -27,7 +27,7 @@ from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
-from services.common.errors import document_error_responses, install_error_handlers
+from services.common.errors import install_error_handlers
 from services.common.eventcontext import EventLogContext
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
@@ -96,7 +96,9 @@ class ServiceRuntime(Generic[SettingsT]):
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
         self._subject_label = subject_label(self.publishers.subjects)
-        sampler = MetricsSampler(self.metrics, self.relay, self._jetstream, self._durables, settings.metrics_sample_s)
+        sampler = MetricsSampler(
+            self.metrics, self.relay, self._jetstream, self._durable_names, settings.metrics_sample_s
+        )
         self.add_background(sampler.run)
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
         self.tokens = TokenCache(self.engine)
@@ -107,6 +109,13 @@ class ServiceRuntime(Generic[SettingsT]):
             handle=self._on_token_changed,
             description="Keeps this service's copy of the API tokens, so callers are checked locally.",
         )
+
+    def _jetstream(self) -> JetStreamContext:
+        return self.broker.config.connection_state.stream
+
+    def _durable_names(self) -> list[tuple[str, str]]:
+        """(stream, durable) of each consumer, for the lag metrics."""
+        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
 
     async def _on_token_changed(self, event: TokenChanged) -> None:
         def apply() -> bool:
@@ -129,13 +138,6 @@ class ServiceRuntime(Generic[SettingsT]):
             return work(*args)
         return await asyncio.to_thread(work, *args)
 
-    def _jetstream(self) -> JetStreamContext:
-        return self.broker.config.connection_state.stream
-
-    def _durables(self) -> list[tuple[str, str]]:
-        """(stream, durable) of each consumer, for the lag metrics."""
-        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
-
     async def _publish_counted(self, messages: Sequence[Message]) -> list[BaseException | None]:
         results = await self.publishers.publish_all(messages)
         counts = Counter(
@@ -149,14 +151,13 @@ class ServiceRuntime(Generic[SettingsT]):
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
         self.consumers.append((subject, consumer))
-        handle = _counted(handle, self.metrics, subject, consumer)
         durable_consumer(
             self.broker,
             subjects=self.subjects,
             subject=subject,
             consumer=consumer,
             model=model,
-            handle=handle,
+            handle=_counted(handle, self.metrics, subject, consumer),
             max_deliver=self.settings.max_deliver,
             dead_letter=self.dead_letter,
             description=description,
@@ -258,7 +259,6 @@ def create_service_app(
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
     install_error_handlers(app)
-    document_error_responses(app)
     return app
 
 

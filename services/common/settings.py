@@ -25,18 +25,18 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite files.")
     subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")
     max_deliver: int = Field(default=5, description="Deliveries of one event before it goes to the dead letters.")
+    public_metrics: bool = Field(
+        default=False, description="Let anyone read /metrics without a token (for a scraper on a private network)."
+    )
+    metrics_sample_s: float = Field(
+        default=15.0, gt=0, description="How often the outbox backlog and the consumers' pending counts are sampled."
+    )
     outbox_interval_s: float = Field(default=1.0, description="How often unpublished events are retried.")
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest request body a route takes unless it sets its own (413 beyond)."
     )
     outbox_keep_days: float = Field(
         default=7.0, ge=0, description="Days a published event stays in the outbox before it is deleted (0: kept)."
-    )
-    public_metrics: bool = Field(
-        default=False, description="Let anyone read /metrics without a token (for a scraper on a private network)."
-    )
-    metrics_sample_s: float = Field(
-        default=15.0, gt=0, description="How often the outbox backlog and the consumers' pending counts are sampled."
     )
 
     def nats_credentials(self) -> NatsCredentials | None:
