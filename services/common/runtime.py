@@ -113,10 +113,6 @@ class ServiceRuntime(Generic[SettingsT]):
     def _jetstream(self) -> JetStreamContext:
         return self.broker.config.connection_state.stream
 
-    def _durable_names(self) -> list[tuple[str, str]]:
-        """(stream, durable) of each consumer, for the lag metrics."""
-        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
-
     async def _on_token_changed(self, event: TokenChanged) -> None:
         def apply() -> bool:
             with Session(self.engine) as session:
@@ -180,6 +176,10 @@ class ServiceRuntime(Generic[SettingsT]):
         await self.publishers.publish(
             self.subjects.dead_letter(self.name), letter.model_dump_json().encode(), letter.event_id
         )
+
+    def _durable_names(self) -> list[tuple[str, str]]:
+        """(stream, durable) of each consumer, for the lag metrics."""
+        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
 
     def nats_connected(self) -> bool:
         try:
