@@ -141,16 +141,16 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`time level logger: message [request=… event=… correlation=…]`, for a person at a terminal."""
+    """`time level logger: message [request=… event=… correlation=… subject=…]`, for a person at a terminal."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        ids = " ".join(
-            f"{name.removesuffix('_id')}={value}" for name, _var in _CONTEXT if (value := getattr(record, name, None))
-        )
+        names = [(name, name.removesuffix("_id")) for name, _var in _CONTEXT]
+        names += [(name, name) for name in _FASTSTREAM_FIELDS]
+        ids = " ".join(f"{short}={value}" for name, short in names if (value := getattr(record, name, None)))
         if not ids:
             return text
         head, newline, rest = text.partition("\n")  # after the message, before any traceback

@@ -29,44 +29,62 @@ class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry(auto_describe=True)
         self.http_requests = Counter(
-            "luoshi_http_requests", "HTTP requests answered, by route template and status.",
-            ["method", "route", "status"], registry=r,
-        )  # fmt: skip
+            "luoshi_http_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
         self.http_seconds = Histogram(
-            "luoshi_http_request_duration_seconds", "Time from a request's arrival to the end of its answer.",
-            ["method", "route"], buckets=LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
+            "luoshi_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.events_consumed = Counter(
-            "luoshi_events_consumed", "Events handed to a consumer's handler, by outcome (handled, failed: redelivered).",
-            ["subject", "consumer", "outcome"], registry=r,
-        )  # fmt: skip
+            "luoshi_events_consumed",
+            "Events handed to a consumer's handler, by outcome (handled, failed: redelivered).",
+            ["subject", "consumer", "outcome"],
+            registry=r,
+        )
         self.events_published = Counter(
-            "luoshi_events_published", "Events JetStream acknowledged, by subject (a `{name}` token for any value).",
-            ["subject"], registry=r,
-        )  # fmt: skip
+            "luoshi_events_published",
+            "Events JetStream acknowledged, by subject (a `{name}` token for any value).",
+            ["subject"],
+            registry=r,
+        )
         self.publish_failures = Counter(
-            "luoshi_events_publish_failures", "Publishes that failed and will be retried by the outbox relay.",
-            ["subject"], registry=r,
-        )  # fmt: skip
+            "luoshi_events_publish_failures",
+            "Publishes that failed and will be retried by the outbox relay.",
+            ["subject"],
+            registry=r,
+        )
         self.events_dead_lettered = Counter(
-            "luoshi_events_dead_lettered", "Events a consumer gave up on and sent to the dead letters.",
-            ["subject"], registry=r,
-        )  # fmt: skip
+            "luoshi_events_dead_lettered",
+            "Events a consumer gave up on and sent to the dead letters.",
+            ["subject"],
+            registry=r,
+        )
         self.outbox_backlog = Gauge(
             "luoshi_outbox_backlog_events", "Committed events the outbox relay has not yet sent (sampled).", registry=r
         )
         self.outbox_oldest_age = Gauge(
-            "luoshi_outbox_oldest_pending_age_seconds", "Age of the oldest unsent outbox event, 0 when none (sampled).",
+            "luoshi_outbox_oldest_pending_age_seconds",
+            "Age of the oldest unsent outbox event, 0 when none (sampled).",
             registry=r,
-        )  # fmt: skip
+        )
         self.consumer_pending = Gauge(
-            "luoshi_consumer_pending_events", "Events in the stream not yet delivered to the consumer (JetStream num_pending, sampled).",
-            ["consumer"], registry=r,
-        )  # fmt: skip
+            "luoshi_consumer_pending_events",
+            "Events in the stream not yet delivered to the consumer (JetStream num_pending, sampled).",
+            ["consumer"],
+            registry=r,
+        )
         self.consumer_ack_pending = Gauge(
-            "luoshi_consumer_ack_pending_events", "Events delivered to the consumer and not yet acknowledged (sampled).",
-            ["consumer"], registry=r,
-        )  # fmt: skip
+            "luoshi_consumer_ack_pending_events",
+            "Events delivered to the consumer and not yet acknowledged (sampled).",
+            ["consumer"],
+            registry=r,
+        )
 
     def histogram(self, name: str, documentation: str, buckets: Sequence[float]) -> Histogram:
         return Histogram(name, documentation, buckets=buckets, registry=self.registry)

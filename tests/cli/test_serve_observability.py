@@ -1,4 +1,4 @@
-"""A real `luoshi serve progress`: its stderr is JSON lines naming events, /metrics counts them, Ctrl-C is quiet."""
+"""A real `luoshi serve progress`: JSON lines naming events, /metrics counting them, a NATS restart and Ctrl-C quiet."""
 
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ def _counter(text: str, name: str, **labels: str) -> float:
     )
 
 
-async def test_serve_logs_json_lines_and_counts_what_it_does(
-    nats_server: NatsServer, subject_root: str, tmp_path: Path
-) -> None:
+async def test_serve_logs_json_lines_and_counts_what_it_does(subject_root: str, tmp_path: Path) -> None:
+    nats_server = NatsServer(free_port(), tmp_path / "nats")  # its own: the test restarts it
+    nats_server.start()
     env = {
         **os.environ,
         "LUOSHI_PROGRESS_NATS_URL": nats_server.url,
@@ -115,9 +115,12 @@ async def test_serve_logs_json_lines_and_counts_what_it_does(
             assert "luoshi_consumer_pending_events" in text and "luoshi_report_batch_size" in text
             answer = await client.get("/healthz", headers={"X-Request-Id": "obs-req-1"})
             assert answer.headers["x-request-id"] == "obs-req-1"
+            nats_server.restart()
+            await wait_ready(url)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         code = proc.wait(timeout=30)
+        nats_server.stop()
     lines = _lines(log)  # every line is JSON, or this fails
     assert code == 0
     assert not any("Traceback" in json.dumps(line) for line in lines), log.read_text()
@@ -129,3 +132,4 @@ async def test_serve_logs_json_lines_and_counts_what_it_does(
     assert about_event, log.read_text()
     assert all(line["correlation_id"] == "corr-obs-1" for line in about_event)
     assert any(line["logger"].startswith("faststream") for line in about_event)
+    assert any(str(line["message"]).startswith("Connection broken") for line in lines)  # said, without a traceback
