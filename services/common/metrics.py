@@ -6,7 +6,7 @@ one process, and each must count only its own requests and events at its own `/m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -15,8 +15,6 @@ from services.common.access import Access
 
 # Seconds; a report is answered in a few milliseconds, an upload's parse in up to PARSE_TIMEOUT_S.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-# The report writer's batches are at most 256 reports.
-BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 # Prometheus sends the office token (`authorization` in its scrape config), or nothing when the
 # operator turns PUBLIC_METRICS on for a scraper on a private network.
@@ -24,7 +22,7 @@ METRICS_ACCESS = Access("office", public_setting="public_metrics")
 
 
 class ServiceMetrics:
-    """The metric families every service has; a service adds its own with `histogram`."""
+    """The metric families every service has; a service adds its own on `registry`."""
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry(auto_describe=True)
@@ -85,9 +83,6 @@ class ServiceMetrics:
             ["consumer"],
             registry=r,
         )
-
-    def histogram(self, name: str, documentation: str, buckets: Sequence[float]) -> Histogram:
-        return Histogram(name, documentation, buckets=buckets, registry=self.registry)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
