@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
 import orjson
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("luoshi_request_id", default=None)
@@ -36,7 +37,12 @@ class LogSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LUOSHI_LOG_", extra="ignore")
 
     format: Literal["auto", "json", "text"] = "auto"
-    level: str = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
 
 def bind_event(event_id: str | None, correlation_id: str | None) -> None:
@@ -184,7 +190,7 @@ def configure(
     for old in [h for h in root.handlers if h.get_name() == "luoshi"]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(settings.level.upper())
+    root.setLevel(settings.level)
     for name in _ADOPTED:
         adopted = logging.getLogger(name)
         adopted.handlers.clear()
