@@ -40,6 +40,14 @@ _PREFIX = os.urandom(4).hex()
 _COUNTER = itertools.count(1)
 
 
+def _new_prefix() -> None:
+    global _PREFIX
+    _PREFIX = os.urandom(4).hex()
+
+
+os.register_at_fork(after_in_child=_new_prefix)  # a forked worker must not repeat its parent's ids
+
+
 def _new_id() -> bytes:
     return f"{_PREFIX}{next(_COUNTER):08x}".encode()
 
