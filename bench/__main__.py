@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bench import hostile, parse, progress, registry
+from bench import hostile, observe, parse, progress, registry
 
 SUITES: dict[str, Callable[[bool], None]] = {
     "parse": parse.main,
     "registry": registry.main,
     "progress": progress.main,
     "hostile": hostile.main,
+    "observe": observe.main,
 }
 
 

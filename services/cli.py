@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,12 +143,16 @@ async def _serve(
     import httpx
     import uvicorn
 
+    from services.common import logs
     from services.gateway import create_gateway
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     gateway = create_gateway(nats_url=nats_url, data_dir=data, nats_credentials=credentials)
     heap.settle()
-    server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning"))
+    # Luoshi's log format (logs.py) and level; no line per request, as before (the level hid them).
+    server = uvicorn.Server(
+        uvicorn.Config(gateway, host=host, port=port, log_config=None, log_level=None, access_log=False)
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -221,10 +224,12 @@ def serve(
     """Serve one service (what each container runs); settings come from its LUOSHI_<SERVICE>_ variables."""
     import uvicorn
 
+    from services.common import logs
     from services.gateway import SERVICES
 
     if service not in SERVICES:
         _fail(f"未知服务 {service}，可选：{', '.join(SERVICES)}", f"unknown service {service}")
+    logs.configure()
     module = importlib.import_module(f"services.{service}.app")
     served = module.create_app()
     heap.settle()
@@ -233,7 +238,8 @@ def serve(
         served,
         host=host,
         port=port,
-        log_level="info",
+        log_config=None,  # Luoshi's format for uvicorn's lines too (logs.py); the level is LUOSHI_LOG_LEVEL
+        log_level=None,
         access_log=access_log,
         root_path=root_path,
         proxy_headers=True,

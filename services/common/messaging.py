@@ -44,6 +44,8 @@ def inbox_for(credentials: NatsCredentials | None) -> str:
 def create_broker(nats_url: str, name: str, credentials: NatsCredentials | None = None) -> NatsBroker:
     servers = [s.strip() for s in nats_url.split(",") if s.strip()]
     auth: dict[str, Any] = {"inbox_prefix": inbox_for(credentials)}
+    # FastStream's default logger prints to stdout in its own format; this one goes through Luoshi's (logs.py).
+    auth["logger"] = logging.getLogger("faststream.nats")
     if credentials is not None:
         auth["security"] = SASLPlaintext(username=credentials.user, password=credentials.password)
     # Reconnect for ever: a restarted nats-server must not leave a service deaf.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -23,10 +24,12 @@ from typing import Any
 
 from sqlalchemy import Delete, bindparam, delete, insert, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import func
 from sqlmodel import Field, Session, SQLModel, select
 
 from proto.envelope import Event
 from services.common import heap
+from services.common.logs import event_scope
 from services.common.prepared import Prepared
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,14 @@ PIPELINE = 64
 PRUNE_EVERY_S = 3600.0
 # One hourly clean-up job (`OutboxRelay.add_pruning`): deletes what is due, returns how many rows.
 Prune = Callable[[], Awaitable[int]]
+
+
+def _correlation_id(payload: str) -> str | None:
+    try:
+        value = json.loads(payload).get("correlation_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -115,6 +126,7 @@ class OutboxRelay:
         self._marks: list[int] = []
         self._marks_since: float | None = None
         self._marks_lock = threading.Lock()
+        self._failed: tuple[str | None, str | None] = (None, None)  # the event a flush stopped at
         # A service that serialises its writers (SQLite) sets its gate here, so the "published"
         # marks wait their turn instead of meeting a locked database and SQLite's sleeping retries.
         self.write_gate: AbstractContextManager[Any] = contextlib.nullcontext()
@@ -166,9 +178,10 @@ class OutboxRelay:
                         [(subject, payload.encode(), event_id) for _seq, subject, payload, event_id in chunk]
                     )
                     done = []
-                    for (seq, *_rest), result in zip(chunk, results, strict=True):
+                    for (seq, _subject, payload, event_id), result in zip(chunk, results, strict=True):
                         if isinstance(result, BaseException):
                             self._sent(done)
+                            self._failed = (event_id, _correlation_id(payload))  # names it in the log line
                             raise result
                         done.append(seq)
                     self._sent(done)
@@ -197,6 +210,19 @@ class OutboxRelay:
         except BaseException:
             self.return_marks(seqs)
             raise
+
+    def backlog(self) -> tuple[int, float]:
+        """Events committed and not yet sent by this relay, and the age in seconds of the oldest (for metrics).
+
+        Rows sent but not yet marked published are not counted: they are out. Blocking: run it in a thread.
+        """
+        with self._engine.connect() as conn:
+            count, oldest = conn.execute(_BACKLOG, {"after": self._sent_through}).one()
+        if oldest is None:
+            return count, 0.0
+        if oldest.tzinfo is None:  # SQLite keeps no zone; the rows are written in UTC
+            oldest = oldest.replace(tzinfo=UTC)
+        return count, max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     def _pending(self, limit: int, after: int) -> list[tuple[int, str, str, str]]:
         with self._engine.connect() as conn:
@@ -256,8 +282,11 @@ class OutboxRelay:
                     heap.release()  # a burst (a clock tick's status changes) leaves the C heap swollen
                 await self.mark_due()
                 await self.prune_due()
-            except Exception:
-                log.warning("outbox relay could not publish; will retry", exc_info=True)
+            except Exception as exc:
+                # NATS down or slow is expected and retried: a line naming the event, no traceback.
+                failed, self._failed = self._failed, (None, None)
+                with event_scope(*failed):
+                    log.warning("outbox relay could not publish (%r); will retry", exc, exc_info=not failed[0])
             # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
             # wake-up completes (a kick during stop), and the relay then never stops.
             waiter = asyncio.ensure_future(self._wake.wait())
@@ -307,6 +336,9 @@ _PENDING = Prepared(
     .limit(bindparam("limit"))
 )
 _INSERT = Prepared(insert(_OUTBOX))
+_BACKLOG = select(func.count(), func.min(_OUTBOX.c.created_at)).where(
+    _OUTBOX.c.published_at.is_(None), _OUTBOX.c.seq > bindparam("after")
+)
 # By primary key from a limited subquery: neither PostgreSQL nor a default SQLite build has DELETE … LIMIT.
 _PRUNE = delete(_OUTBOX).where(
     _OUTBOX.c.seq.in_(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from proto.envelope import Event
+from proto.streams import stream_for
 from proto.subjects import Subjects
 from proto.token import TokenChanged
 from services.common.access import PUBLIC, seal_router
@@ -26,20 +28,26 @@ from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import create_tables, make_engine, ping
 from services.common.docs import install_docs
-from services.common.errors import document_errors, install_error_handlers
+from services.common.errors import install_error_handlers
+from services.common.eventcontext import EventLogContext
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
 from services.common.inboxprune import InboxPruning
 from services.common.messaging import (
     Durable,
     Handle,
+    Message,
     Publishers,
     create_broker,
     durable_consumer,
     inbox_for,
     update_durables,
 )
+from services.common.metrics import ServiceMetrics, metrics_router, subject_label
+from services.common.natsauth import durable_name
+from services.common.observe import ObserveRequests
 from services.common.outbox import OutboxEntry, OutboxRelay
+from services.common.sampling import MetricsSampler
 from services.common.settings import ServiceSettings
 from services.common.streams import ensure_streams
 from services.common.urlguard import RefuseControlCharacters
@@ -57,6 +65,7 @@ class DeadLetter(Event):
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+READY_TIMEOUT_S = 2.0
 T = TypeVar("T")
 
 
@@ -77,18 +86,25 @@ class ServiceRuntime(Generic[SettingsT]):
         credentials = settings.nats_credentials()
         self.inbox = inbox_for(credentials)
         self.broker = create_broker(settings.nats_url, self.name, credentials)
+        self.broker.add_middleware(EventLogContext)
+        self.metrics = ServiceMetrics()
         self.publishers = Publishers(self.broker, self.subjects)
         self._dlq = self.publishers.declare(
             self.subjects.dead_letter(self.name), DeadLetter, "Events this service gave up on."
         )
         self.relay = OutboxRelay(
             self.engine,
-            self.publishers.publish_all,
+            self._publish_counted,
             settings.outbox_interval_s,
             run_db=self.run_db,
             keep_days=settings.outbox_keep_days,
         )
         self._background: list[Callable[[], Awaitable[None]]] = []
+        self._subject_label = subject_label(self.publishers.subjects)
+        sampler = MetricsSampler(
+            self.metrics, self.relay, self._jetstream, self._durable_names, settings.metrics_sample_s
+        )
+        self.add_background(sampler.run)
         self.consumers: list[tuple[str, str]] = []  # (subject, consumer): what its NATS user must be allowed
         self._durables: list[Durable] = []
         self.relay.add_pruning(
@@ -130,6 +146,16 @@ class ServiceRuntime(Generic[SettingsT]):
             return work(*args)
         return await asyncio.to_thread(work, *args)
 
+    async def _publish_counted(self, messages: Sequence[Message]) -> list[BaseException | None]:
+        results = await self.publishers.publish_all(messages)
+        counts = Counter(
+            (subject, result is None) for (subject, _payload, _id), result in zip(messages, results, strict=True)
+        )
+        for (subject, acked), count in counts.items():
+            counter = self.metrics.events_published if acked else self.metrics.publish_failures
+            counter.labels(self._subject_label(subject)).inc(count)
+        return results
+
     def consume(self, subject: str, *, consumer: str, model: type[BaseModel], handle: Handle, description: str) -> None:
         """Subscribe `handle` through a durable consumer with this service's retry limit and dead letters."""
         self.consumers.append((subject, consumer))
@@ -139,7 +165,7 @@ class ServiceRuntime(Generic[SettingsT]):
             subject=subject,
             consumer=consumer,
             model=model,
-            handle=handle,
+            handle=_counted(handle, self.metrics, subject, consumer),
             max_deliver=self.settings.max_deliver,
             dead_letter=self.dead_letter,
             description=description,
@@ -153,6 +179,7 @@ class ServiceRuntime(Generic[SettingsT]):
         self._background.append(loop)
 
     async def dead_letter(self, subject: str, payload: bytes, error: str) -> None:
+        self.metrics.events_dead_lettered.labels(subject).inc()
         letter = DeadLetter(
             source=self.name,
             consumer=self.name,
@@ -163,6 +190,10 @@ class ServiceRuntime(Generic[SettingsT]):
         await self.publishers.publish(
             self.subjects.dead_letter(self.name), letter.model_dump_json().encode(), letter.event_id
         )
+
+    def _durable_names(self) -> list[tuple[str, str]]:
+        """(stream, durable) of each consumer, for the lag metrics."""
+        return [(stream_for(self.subjects, s).name, durable_name(self.subjects, c)) for s, c in self.consumers]
 
     def nats_connected(self) -> bool:
         try:
@@ -201,6 +232,14 @@ class ServiceRuntime(Generic[SettingsT]):
             self.engine.dispose()
             log.info("%s stopped (relay %.2fs, broker %.2fs)", self.name, relay_s, time.monotonic() - started - relay_s)
 
+    async def _database_answers(self) -> bool:
+        # In a thread whatever the database: a pool with every connection lent out, or a PostgreSQL
+        # server that stopped answering, would otherwise stall every request behind the probe.
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(ping, self.engine), READY_TIMEOUT_S)
+        except TimeoutError:
+            return False
+
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
 
@@ -210,7 +249,7 @@ class ServiceRuntime(Generic[SettingsT]):
 
         @router.get("/readyz", summary="NATS connected and database reachable")
         async def readyz() -> JSONResponse:
-            checks = {"nats": self.nats_connected(), "database": ping(self.engine)}
+            checks = {"nats": self.nats_connected(), "database": await self._database_answers()}
             ready = all(checks.values())
             body = {"status": "ready" if ready else "not ready", "service": self.name, "checks": checks}
             return JSONResponse(body, status_code=200 if ready else 503)
@@ -232,14 +271,29 @@ def create_service_app(
     """
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
+    app.add_middleware(ObserveRequests, metrics=runtime.metrics)
     app.state.runtime = runtime
-    app.state.routers = [runtime.health_router(), *routers, audit_router()]
+    app.state.routers = [runtime.health_router(), metrics_router(), *routers, audit_router()]
     for router in app.state.routers:
         for route in seal_router(router):
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
     install_docs(app)
     install_error_handlers(app)
-    document_errors(app)
     app.add_middleware(RefuseControlCharacters)
     return app
+
+
+def _counted(handle: Handle, metrics: ServiceMetrics, subject: str, consumer: str) -> Handle:
+    handled = metrics.events_consumed.labels(subject, consumer, "handled")
+    failed = metrics.events_consumed.labels(subject, consumer, "failed")
+
+    async def counted(event: Any) -> None:
+        try:
+            await handle(event)
+        except Exception:
+            failed.inc()
+            raise
+        handled.inc()
+
+    return counted

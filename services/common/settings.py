@@ -25,6 +25,12 @@ class ServiceSettings(BaseSettings):
     nats_password_file: Path | None = Field(
         default=None, description="File holding the NATS password (a compose secret), read when nats_password is empty."
     )
+    public_metrics: bool = Field(
+        default=False, description="Let anyone read /metrics without a token (for a scraper on a private network)."
+    )
+    metrics_sample_s: float = Field(
+        default=15.0, gt=0, description="How often the outbox backlog and the consumers' pending counts are sampled."
+    )
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir.")
     data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite files.")
     subject_root: str = Field(default=DEFAULT_ROOT, description="Root of every subject and stream name.")

@@ -12,7 +12,7 @@ from services.progress.models import TABLES
 from services.progress.settings import ProgressSettings, get_settings
 from services.progress.status import Rules
 from services.progress.views import router
-from services.progress.writer import ReportWriter
+from services.progress.writer import ReportWriter, batch_size_histogram
 
 
 def create_runtime(
@@ -46,7 +46,13 @@ def create_app(settings: ProgressSettings | None = None, clock: Clock | None = N
     app = create_service_app(
         runtime, title="Luoshi progress", description="进度填报与状态 / progress and status", routers=[router]
     )
-    writer = ReportWriter(runtime, rules=rules, gate=gate, wait_s=settings.group_commit_wait_ms / 1000)
+    writer = ReportWriter(
+        runtime,
+        rules=rules,
+        gate=gate,
+        wait_s=settings.group_commit_wait_ms / 1000,
+        batch_sizes=batch_size_histogram(runtime.metrics.registry),
+    )
     runtime.add_background(writer.run)
     app.state.rules = rules
     app.state.write_gate = gate

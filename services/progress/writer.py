@@ -26,6 +26,7 @@ import asyncio
 import logging
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Histogram
 from sqlmodel import Session
 
 from services.common.outbox import mark_published
@@ -44,6 +45,17 @@ Waiting = tuple[Submission, "asyncio.Future[tuple[ReportAccepted, bool]]"]
 _GAP_WEIGHT = 0.05
 
 
+def batch_size_histogram(registry: CollectorRegistry | None) -> Histogram:
+    """Reports per commit, for /metrics; on no registry (a writer in a test) it is counted nowhere."""
+    buckets = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # at most `max_batch`
+    return Histogram(
+        "luoshi_report_batch_size",
+        "Reports recorded per commit by the report writer.",
+        buckets=buckets,
+        registry=registry,
+    )
+
+
 def _end_wait(waiting: asyncio.Future[None]) -> None:
     if not waiting.done():
         waiting.set_result(None)
@@ -58,6 +70,7 @@ class ReportWriter:
         gate: WriteGate,
         max_batch: int = 256,
         wait_s: float = 0.0,
+        batch_sizes: Histogram | None = None,
     ) -> None:
         self._runtime = runtime
         self._rules = rules
@@ -68,6 +81,7 @@ class ReportWriter:
         self._mean_gap = 1.0  # seconds between reports, running mean; starts as "slow"
         self._last_arrival = 0.0
         self._waiting: asyncio.Future[None] | None = None
+        self._batch_sizes = batch_sizes or batch_size_histogram(None)
 
     async def submit(self, item: Submission) -> tuple[ReportAccepted, bool]:
         """Queue a report; resolves once it is committed (or with its own ApiError)."""
@@ -116,6 +130,7 @@ class ReportWriter:
         batch = [first]
         while len(batch) < self._max_batch and not queue.empty():
             batch.append(queue.get_nowait())
+        self._batch_sizes.observe(len(batch))
         await self._write(batch)
 
     async def _write(self, batch: list[Waiting]) -> None:
