@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -107,3 +109,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(MISSING):
         report.longrepr = (shared_location[0], shared_location[1], report.longrepr[2])
     return report
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """What Luoshi's log configuration writes as JSON lines, captured for the test to read."""
+    from services.common import logs
+
+    stream = io.StringIO()
+    level = logging.getLogger().level
+    handler = logs.configure(logs.LogSettings(level="INFO"), stream=stream, json_lines=True)
+    try:
+        yield stream
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)

@@ -5,30 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-
-import pytest
 
 from services.common import logs
-
-
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    level = logging.getLogger().level
-    handler = logs.configure(logs.LogSettings(level="INFO"), stream=stream, json_lines=True)
-    try:
-        yield stream
-    finally:
-        logging.getLogger().removeHandler(handler)
-        logging.getLogger().setLevel(level)
 
 
 def _lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def test_a_line_carries_the_ids_of_its_request_and_event(captured: io.StringIO) -> None:
+def test_a_line_carries_the_ids_of_its_request_and_event(json_log: io.StringIO) -> None:
     token = logs.REQUEST_ID.set("req-1")
     try:
         with logs.event_scope("ev-1", "corr-1"):
@@ -36,32 +21,32 @@ def test_a_line_carries_the_ids_of_its_request_and_event(captured: io.StringIO) 
         logging.getLogger("services.test").warning("after")
     finally:
         logs.REQUEST_ID.reset(token)
-    first, second = _lines(captured)
+    first, second = _lines(json_log)
     assert first["message"] == "handled 它" and first["level"] == "INFO" and first["logger"] == "services.test"
     assert (first["request_id"], first["event_id"], first["correlation_id"]) == ("req-1", "ev-1", "corr-1")
     assert str(first["ts"]).endswith("+00:00")
     assert "event_id" not in second and second["request_id"] == "req-1"
 
 
-def test_uvicorn_and_faststream_lines_share_the_format(captured: io.StringIO) -> None:
+def test_uvicorn_and_faststream_lines_share_the_format(json_log: io.StringIO) -> None:
     logging.getLogger("uvicorn.error").info("Application startup complete.")
     logging.getLogger("faststream").info("broker up")
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/healthz", "1.1", 200)
-    startup, broker, access = _lines(captured)
+    startup, broker, access = _lines(json_log)
     assert startup["logger"] == "uvicorn.error" and broker["logger"] == "faststream"
     assert (access["method"], access["path"], access["status"]) == ("GET", "/healthz", 200)
 
 
-def test_a_traceback_is_kept_for_a_surprise(captured: io.StringIO) -> None:
+def test_a_traceback_is_kept_for_a_surprise(json_log: io.StringIO) -> None:
     try:
         raise ValueError("boom")
     except ValueError:
         logging.getLogger("services.test").exception("failed")
-    [line] = _lines(captured)
+    [line] = _lines(json_log)
     assert "ValueError: boom" in str(line["traceback"])
 
 
-def test_expected_conditions_log_no_traceback(captured: io.StringIO) -> None:
+def test_expected_conditions_log_no_traceback(json_log: io.StringIO) -> None:
     fs = logging.getLogger("faststream.nats")
     try:
         raise TimeoutError
@@ -76,7 +61,7 @@ def test_expected_conditions_log_no_traceback(captured: io.StringIO) -> None:
     except KeyboardInterrupt:
         logging.getLogger("services.test").exception("interrupted")
     fs.info("callback for Task-7 is being executed...")
-    broken, interrupted = _lines(captured)  # the fetch timeout and the callback are dropped at INFO
+    broken, interrupted = _lines(json_log)  # the fetch timeout and the callback are dropped at INFO
     assert broken["level"] == "WARNING" and "traceback" not in broken
     assert interrupted["message"] == "interrupted" and "traceback" not in interrupted
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,6 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.common import logs
 from services.common import runtime as runtime_module
 from services.common.access import PUBLIC
 from services.common.runtime import ServiceRuntime, create_service_app
@@ -43,18 +41,6 @@ async def probe(tmp_path: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClien
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
         yield app, client
     app.state.runtime.engine.dispose()
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    level = logging.getLogger().level
-    handler = logs.configure(logs.LogSettings(level="INFO"), stream=stream, json_lines=True)
-    try:
-        yield stream
-    finally:
-        logging.getLogger().removeHandler(handler)
-        logging.getLogger().setLevel(level)
 
 
 async def test_an_unhandled_exception_is_a_json_500_with_a_request_id(

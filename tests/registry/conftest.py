@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -9,12 +10,15 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import nats
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from proto.notice import NoticeParsed, ParsedNotice
+from proto.streams import stream_for
 from proto.subjects import Subjects
+from proto.task import TaskUpserted
 from services.common.db import create_tables, make_engine
 from services.common.inbox import InboxEntry
 from services.common.outbox import OutboxEntry
@@ -115,3 +119,15 @@ def pg_registry(pg_databases: dict[str, str]) -> Iterator[Callable[[], Engine]]:
     yield make
     for engine in engines:
         engine.dispose()
+
+
+async def last_task_event(nats_url: str, root: str) -> TaskUpserted:
+    """The last `task.upserted` on the stream of `root`, read straight from JetStream."""
+    conn = await nats.connect(nats_url)
+    try:
+        subjects = Subjects(root)
+        stream = stream_for(subjects, subjects.task_upserted).name
+        msg = await conn.jetstream().get_last_msg(stream, subjects.task_upserted)
+        return TaskUpserted.model_validate(json.loads(msg.data))
+    finally:
+        await conn.close()

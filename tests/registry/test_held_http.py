@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -10,17 +9,15 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import nats
 import pytest
 from asgi_lifespan import LifespanManager
 
-from proto.streams import stream_for
-from proto.subjects import Subjects
 from proto.task import TaskUpserted, task_id_for
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
 from services.gateway import create_gateway
 from tests.helpers import bearer, eventually, office_token
+from tests.registry.conftest import last_task_event
 from tests.shared import shared_notice
 
 pytestmark = pytest.mark.nats
@@ -58,14 +55,7 @@ class Env:
         return await eventually(arrived, what=f"version {version} {status}")
 
     async def last_event(self) -> TaskUpserted:
-        conn = await nats.connect(self.nats_url)
-        try:
-            subjects = Subjects(self.root)
-            stream = stream_for(subjects, subjects.task_upserted).name
-            msg = await conn.jetstream().get_last_msg(stream, subjects.task_upserted)
-            return TaskUpserted.model_validate(json.loads(msg.data))
-        finally:
-            await conn.close()
+        return await last_task_event(self.nats_url, self.root)
 
 
 @pytest.fixture(scope="module")
