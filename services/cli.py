@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from proto.subjects import DEFAULT_ROOT, Subjects
-from services import natscli
+from services import migrate_cli, natscli
 from services.common import heap
 from services.common.natscreds import NatsCredentials, local_server_auth
 from services.common.natsserver import NatsServer, port_is_free
@@ -30,6 +30,7 @@ app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的�
 app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
 app.add_typer(natscli.app, name="nats")
+app.command("migrate")(migrate_cli.migrate)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

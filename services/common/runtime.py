@@ -23,7 +23,7 @@ from services.common.access import PUBLIC, seal_router
 from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
-from services.common.db import create_tables, make_engine, ping
+from services.common.db import make_engine, ping
 from services.common.errors import document_errors, install_error_handlers
 from services.common.identity import AuthToken, TokenCache, apply_token_event
 from services.common.inbox import InboxEntry
@@ -35,6 +35,7 @@ from services.common.messaging import (
     ensure_streams,
     inbox_for,
 )
+from services.common.migrations import upgrade
 from services.common.outbox import OutboxEntry, OutboxRelay
 from services.common.settings import ServiceSettings
 from services.common.urlguard import RefuseControlCharacters
@@ -159,7 +160,7 @@ class ServiceRuntime(Generic[SettingsT]):
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
-        create_tables(self.engine, self.tables)
+        upgrade(self.engine, self.name, self.tables)
         await self.broker.connect()
         await ensure_streams(self.broker.config.connection_state.stream, self.subjects, self.publishers.streams())
         await self.broker.start()
