@@ -135,6 +135,32 @@ def test_rows_survive_the_upgrade_from_the_first_revision(
             assert len(stored) == (ROWS if model.__tablename__ in written else 0), model.__tablename__
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("service", SERVICES)
+def test_zoned_timestamps_of_a_newer_sqlmodel_are_kept_as_instants(
+    pg_databases: dict[str, str], service: str, tables: dict[str, list]
+) -> None:
+    """`create_all` under SQLModel's own datetime type made every timestamp `timestamptz`."""
+    sql_engine = make_engine(pg_databases[service])
+    _shanghai_sessions(sql_engine)
+    upgrade(sql_engine, service, tables[service], revision=BASELINE)
+    written = fill(sql_engine, service)
+    with sql_engine.begin() as conn:
+        for table in _stored_tables(sql_engine, service):
+            for column in table.columns:
+                if column.type.python_type is datetime:
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE timestamptz "
+                        f"USING {column.name} AT TIME ZONE 'UTC'"
+                    )
+    upgrade(sql_engine, service, tables[service])
+
+    assert differences(sql_engine, service, tables[service]) == []
+    expected = {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in written.items()}
+    assert read_back(sql_engine, service, written) == {k: v for k, v in expected.items() if k not in DROPPED}
+    sql_engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("service", "table", "column"),
     [("progress", "progress_report", "token_id"), ("notify", "notify_escalation", "unit_id")],

@@ -1,8 +1,10 @@
 """What changed in the ingest schema between af2f2f5 and the first version with migrations.
 
 - `auth_token` (every service's copy of the API tokens) and `audit_log` (who did what);
-- the outbox's timestamps become `timestamp with time zone` on PostgreSQL, as SQLModel now makes
-  a plain `datetime` field; the instants are kept (the naive values were UTC).
+- on PostgreSQL, every timestamp column as the models now have it, the instants kept: the
+  outbox's `timestamp with time zone` (SQLModel's type for a plain `datetime` field), all others
+  `timestamp` holding UTC (`UtcDateTime`). A database made by `create_all` has either kind,
+  depending on the SQLModel version installed when it was made.
 
 Each step checks what is there first: a database that `create_all` made between af2f2f5 and
 this revision already has some of it, and is stamped at 0001 like an older one.
@@ -53,27 +55,43 @@ def upgrade() -> None:
         )
         for column in ("action", "actor", "at", "target"):
             op.create_index(op.f(f"ix_audit_log_{column}"), "audit_log", [column], unique=False)
-    _outbox_times_with_zone()
+    _timestamps_as_modelled()
 
 
 def _has_column(inspector: sa.Inspector, table: str, column: str) -> bool:
     return any(c["name"] == column for c in inspector.get_columns(table))
 
 
-def _outbox_times_with_zone() -> None:
+# (table, column): UTC without a zone, as `UtcDateTime` writes it.
+_WITHOUT_ZONE = [
+    ("inbox", "processed_at"),
+    ("auth_token", "created_at"),
+    ("auth_token", "expires_at"),
+    ("auth_token", "revoked_at"),
+    ("audit_log", "at"),
+    ("ingest_notice", "uploaded_at"),
+]
+_WITH_ZONE = [("outbox", "created_at"), ("outbox", "published_at")]
+
+
+def _timestamps_as_modelled() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return  # SQLite keeps no zone either way
-    for column in ("created_at", "published_at"):
-        naive = bind.execute(
-            sa.text(
-                "SELECT data_type = 'timestamp without time zone' FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = 'outbox' AND column_name = :column"
-            ),
-            {"column": column},
-        ).scalar()
-        if naive:
-            op.execute(f"ALTER TABLE outbox ALTER COLUMN {column} TYPE timestamptz USING {column} AT TIME ZONE 'UTC'")
+    for table, column in _WITHOUT_ZONE:
+        if _data_type(bind, table, column) == "timestamp with time zone":
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE timestamp USING {column} AT TIME ZONE 'UTC'")
+    for table, column in _WITH_ZONE:
+        if _data_type(bind, table, column) == "timestamp without time zone":
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE timestamptz USING {column} AT TIME ZONE 'UTC'")
+
+
+def _data_type(bind: sa.Connection, table: str, column: str) -> str | None:
+    query = sa.text(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = :table AND column_name = :column"
+    )
+    return bind.execute(query, {"table": table, "column": column}).scalar()
 
 
 def downgrade() -> None:
