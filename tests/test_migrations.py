@@ -185,15 +185,21 @@ def test_a_database_made_by_create_all_is_adopted(sql_engine: Engine, service: s
     assert differences(sql_engine, service, tables[service]) == []
 
 
-def test_a_model_change_without_a_migration_is_found(sql_engine: Engine, tables: dict[str, list]) -> None:
-    upgrade(sql_engine, "notify", tables["notify"])
+def _with_urgency(models: list[type[SQLModel]]) -> list[Any]:
+    """Notify's tables with a column no revision adds: a model changed without a migration."""
     changed = []
-    for model in tables["notify"]:
+    for model in models:
         table = model.__table__.to_metadata(MetaData())  # type: ignore[attr-defined]
         if table.name == "notify_escalation":
             table.append_column(Column("urgency", Integer, nullable=True))
         changed.append(types.SimpleNamespace(__tablename__=table.name, __table__=table))
-    found = differences(sql_engine, "notify", changed)  # type: ignore[arg-type]
+    return changed
+
+
+def test_a_model_change_without_a_migration_is_found(sql_engine: Engine, tables: dict[str, list]) -> None:
+    upgrade(sql_engine, "notify", tables["notify"])
+    changed = _with_urgency(tables["notify"])
+    found = differences(sql_engine, "notify", changed)
     assert [(d[0], d[3].name) for d in found] == [("add_column", "urgency")]
 
 
@@ -281,3 +287,24 @@ def test_full_text_of_the_migrations_matches_create_all(tmp_path: Path, tables: 
             schemas.append(conn.exec_driver_sql(query).all())
         engine.dispose()
     assert schemas[0] == schemas[1] and len(schemas[0]) >= 4
+
+
+def test_a_new_revision_is_written_from_the_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables: dict[str, list]
+) -> None:
+    """What `luoshi migrate SERVICE --new "…"` does, into a copy of the revisions folder."""
+    import shutil
+
+    from services.common import migrations
+
+    folder = tmp_path / "revisions"
+    shutil.copytree(migrations.revisions_dir("notify"), folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrations, "revisions_dir", lambda _service: folder)
+    changed = _with_urgency(tables["notify"])
+    engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+    written = migrations.make_revision(engine, "notify", changed, "escalation urgency")
+    assert written.name == "0003_escalation_urgency.py"
+    assert "add_column(sa.Column('urgency', sa.Integer(), nullable=True))" in written.read_text()
+    upgrade(engine, "notify", changed)
+    assert differences(engine, "notify", changed) == []
+    engine.dispose()

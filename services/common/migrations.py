@@ -56,11 +56,17 @@ def metadata_of(tables: Sequence[type[SQLModel]]) -> MetaData:
     return metadata
 
 
-def config(service: str, connection: Connection, tables: Sequence[type[SQLModel]]) -> Config:
+def _scripts(service: str) -> Config:
+    """The service's revisions under the shared environment: no alembic.ini, the package knows where."""
     cfg = Config()
     cfg.set_main_option("script_location", str(ENVIRONMENT))
     cfg.set_main_option("version_locations", str(revisions_dir(service)))
     cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def config(service: str, connection: Connection, tables: Sequence[type[SQLModel]]) -> Config:
+    cfg = _scripts(service)
     cfg.attributes.update(connection=connection, metadata=metadata_of(tables), version_table=version_table(service))
     return cfg
 
@@ -117,11 +123,7 @@ def current(engine: Engine, service: str) -> str | None:
 
 
 def head(service: str) -> str | None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ENVIRONMENT))
-    cfg.set_main_option("version_locations", str(revisions_dir(service)))
-    cfg.set_main_option("path_separator", "os")
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(_scripts(service)).get_current_head()
 
 
 def differences(engine: Engine, service: str, tables: Sequence[type[SQLModel]]) -> list[Any]:
@@ -146,5 +148,6 @@ def make_revision(engine: Engine, service: str, tables: Sequence[type[SQLModel]]
         script = command.revision(
             config(service, connection, tables), message=message, autogenerate=True, rev_id=f"{number:04d}"
         )
-    assert script is not None and not isinstance(script, list)
+    if script is None or isinstance(script, list):
+        raise RuntimeError(f"alembic wrote no single revision for {service}")
     return Path(script.path)
