@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from proto.subjects import DEFAULT_ROOT, Subjects
-from services import natscli
+from services import migrate_cli, natscli
 from services.common import heap
 from services.common.clock import SystemClock
 from services.common.natscreds import NatsCredentials, local_server_auth
@@ -32,6 +32,7 @@ app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
 app.add_typer(natscli.app, name="nats")
 app.add_typer(dlq_app, name="dlq")
+app.command("migrate")(migrate_cli.migrate)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

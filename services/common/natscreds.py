@@ -36,7 +36,9 @@ def _password(path: Path, mode: int) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         return path.read_text(encoding="utf-8").strip()
-    password = secrets.token_urlsafe(24)
+    # Letters and digits, starting with a letter: nats-server's config parser reads a `$VARIABLE`
+    # whose value starts with a digit as a number and refuses one such as `7-x…`.
+    password = "k" + secrets.token_hex(24)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(password + "\n")
     return password

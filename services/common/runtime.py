@@ -26,7 +26,7 @@ from services.common.access import PUBLIC, seal_router
 from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
-from services.common.db import create_tables, make_engine, ping
+from services.common.db import make_engine, ping
 from services.common.docs import install_docs
 from services.common.errors import install_error_handlers
 from services.common.eventcontext import EventLogContext
@@ -44,6 +44,7 @@ from services.common.messaging import (
     update_durables,
 )
 from services.common.metrics import ServiceMetrics, metrics_router, subject_label
+from services.common.migrations import upgrade
 from services.common.natsauth import durable_name
 from services.common.observe import ObserveRequests
 from services.common.outbox import OutboxEntry, OutboxRelay
@@ -204,7 +205,7 @@ class ServiceRuntime(Generic[SettingsT]):
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
-        create_tables(self.engine, self.tables)
+        upgrade(self.engine, self.name, self.tables)
         await self.broker.connect()
         await ensure_streams(
             self.broker.config.connection_state.stream,

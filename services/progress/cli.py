@@ -13,10 +13,9 @@ from sqlmodel import Session
 
 from proto.subjects import Subjects
 from services.common.clock import SystemClock
-from services.common.db import create_tables, make_engine
+from services.common.db import make_engine
 from services.common.errors import ApiError
-from services.common.identity import AuthToken
-from services.common.outbox import OutboxEntry
+from services.common.migrations import COMMON_TABLES, upgrade
 from services.progress.models import TABLES
 from services.progress.settings import ProgressSettings
 from services.progress.tokens import ROLES, issue_token, list_tokens, local_office_token, revoke_token
@@ -40,7 +39,7 @@ def _settings(data: Path | None) -> ProgressSettings:
 
 def _engine(data: Path | None) -> Engine:
     engine = make_engine(_settings(data).resolved_database_url())
-    create_tables(engine, [AuthToken, OutboxEntry, *TABLES])
+    upgrade(engine, "progress", [*COMMON_TABLES, *TABLES])
     return engine
 
 

@@ -10,10 +10,9 @@ from sqlmodel import Session
 
 from proto.subjects import Subjects
 from services.common.clock import SystemClock
-from services.common.db import create_tables, make_engine
+from services.common.db import make_engine
 from services.common.errors import ApiError
-from services.common.inbox import InboxEntry
-from services.common.outbox import OutboxEntry
+from services.common.migrations import COMMON_TABLES, upgrade
 from services.registry.directory_io import export_directory, import_directory, render_directory
 from services.registry.settings import RegistrySettings
 
@@ -35,7 +34,7 @@ def _engine(settings: RegistrySettings):  # type: ignore[no-untyped-def]
     from services.registry.app import TABLES
 
     engine = make_engine(settings.resolved_database_url())
-    create_tables(engine, [InboxEntry, OutboxEntry, *TABLES])
+    upgrade(engine, "registry", [*COMMON_TABLES, *TABLES])
     return engine
 
 

@@ -52,8 +52,8 @@ class NoticeVersion(SQLModel, table=True):
 class HeldVersion(SQLModel, table=True):
     """A new version of a notice that would remove too many tasks, held for the office to decide.
 
-    Its own table rather than a status on `NoticeVersion`, so `create_all` adds it to an existing
-    database. Its number comes from the notice's one version sequence; confirmed, it is applied
+    Its own table rather than a status on `NoticeVersion`, so adding it changed no existing table.
+    Its number comes from the notice's one version sequence; confirmed, it is applied
     under that number and gets its `NoticeVersion`, so a discarded number leaves a gap there.
     """
 
@@ -178,7 +178,8 @@ class TaskLink(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
-# Full-text search beside the task table, created with it. SQLite: an external-content FTS5
+# Full-text search beside the task table, created with it by `create_all`, which test fixtures and
+# benchmarks use; the services get the same from their first migration (a test compares). SQLite: an external-content FTS5
 # table with the trigram tokenizer, kept in step by triggers. PostgreSQL: a pg_trgm GIN index,
 # which serves `ILIKE '%…%'` for queries of three characters or more.
 _SQLITE_FTS = [
