@@ -137,3 +137,11 @@ def test_a_bad_or_missing_office_file_stops_the_service_settings(tmp_path: Path)
     with pytest.raises(ValidationError, match="cannot be read"):
         ProgressSettings(workdays_file=tmp_path / "missing.yaml")
 
+
+def test_the_progress_rules_take_the_office_file(tmp_path: Path) -> None:
+    from services.progress.status import Rules
+
+    path = tmp_path / "workdays.yaml"
+    path.write_text("holidays: [2025-10-09]\n", encoding="utf-8")
+    rules = Rules.from_settings(ProgressSettings(workdays_file=path))
+    assert not rules.calendar.is_working_day(date(2025, 10, 9))
