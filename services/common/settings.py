@@ -13,6 +13,7 @@ from proto.subjects import DEFAULT_ROOT
 from services.common.clock import DEFAULT_TIMEZONE
 from services.common.natscreds import NatsCredentials
 from services.common.streams import StreamLimits
+from services.common.workdaysfile import load_calendar
 
 
 class ServiceSettings(BaseSettings):
@@ -52,6 +53,19 @@ class ServiceSettings(BaseSettings):
         default=DEFAULT_TIMEZONE,
         description="IANA zone of the government's days: periods, due dates, 'today' and the daily clock.tick.",
     )
+
+    workdays_file: Path | None = Field(
+        default=None,
+        description="YAML or JSON file of the office's `holidays` and `workdays` (调休) lists; they win over "
+        "the chinese-calendar package's arrangement. A file that does not parse stops the service at start.",
+    )
+
+    @field_validator("workdays_file")
+    @classmethod
+    def _readable_workdays(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_calendar(value)
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -15,7 +15,7 @@ class Thresholds:
     red_gap: float = 30.0
     yellow_missed: int = 1
     red_missed: int = 2
-    receipt_days: int = 3
+    receipt_days: int = 3  # working days
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def judge(
 ) -> Verdict:
     """The flag of one task. The worst applicable rule wins; its reason carries the figures.
 
-    `unacknowledged_days` is the age of the oldest assignment a host unit has not signed for (0 if none).
+    `unacknowledged_days` is the age in working days of the oldest assignment a host unit has not signed
+    for (0 if none).
     """
     expected = expected_percent(start, due, today)
     if closed:
@@ -86,7 +87,7 @@ def judge(
         return Verdict(
             "yellow",
             expected,
-            f"交办 {unacknowledged_days} 天仍未签收 / not signed for after {unacknowledged_days} days",
+            f"交办 {unacknowledged_days} 个工作日仍未签收 / not signed for after {unacknowledged_days} working days",
             "unacknowledged",
         )
     return Verdict("blue", expected, f"正常推进：完成 {percent:g}%，应达 {expected:g}% / on track", "on_track")

@@ -25,7 +25,9 @@ class ProgressSettings(ServiceSettings):
     report_grace_days: int = Field(default=5, ge=0, description="Days after a period's end before it counts missed.")
     yellow_missed: int = Field(default=1, ge=1, description="Missed reporting periods that turn a task yellow.")
     red_missed: int = Field(default=2, ge=1, description="Missed reporting periods that turn a task red.")
-    receipt_days: int = Field(default=3, ge=0, description="Days a host unit has to sign for (签收) a new task.")
+    receipt_days: int = Field(
+        default=3, ge=0, description="Working days a host unit has to sign for (签收) a new task."
+    )
     stale_similarity: float = Field(
         default=0.9,
         ge=0,

@@ -17,6 +17,9 @@ from proto.subjects import Subjects
 from services.common.clock import CHINA, local_date
 from services.common.inbox import remember, seen
 from services.common.outbox import outbox_row, stage, stage_rows
+from services.common.workdays import DEFAULT as DEFAULT_CALENDAR
+from services.common.workdays import WorkCalendar
+from services.common.workdaysfile import load_calendar
 from services.progress import periods
 from services.progress.flags import Thresholds, Verdict, judge
 from services.progress.models import ProgressTask
@@ -40,6 +43,8 @@ class Rules:
     max_narrative_chars: int = 5000
     # The government's days: a report's period and every date a judgement uses are dates here.
     zone: ZoneInfo = CHINA
+    # Counts the 签收 delay in working days: holidays skipped, 调休 counted.
+    calendar: WorkCalendar = DEFAULT_CALENDAR
 
     @classmethod
     def from_settings(cls, settings: ProgressSettings, zone: ZoneInfo | None = None) -> Rules:
@@ -58,6 +63,7 @@ class Rules:
             stale_similarity=settings.stale_similarity,
             max_narrative_chars=settings.max_narrative_chars,
             zone=zone or settings.zone,
+            calendar=load_calendar(settings.workdays_file),
         )
 
     def day(self, at: datetime) -> date:
@@ -88,7 +94,8 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
     plain rows), so one rule serves the ORM and the SQL writers alike.
     """
     missed = _missed(task, today, rules)
-    unacknowledged = (today - task.unacknowledged_since).days if task.unacknowledged_since else 0
+    since = task.unacknowledged_since
+    unacknowledged = rules.calendar.working_days_between(since, today) if since else 0
     verdict = judge(
         percent=task.percent,
         start=start_date(task),

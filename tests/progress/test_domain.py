@@ -15,6 +15,7 @@ from services.common.errors import ApiError
 from services.common.outbox import OutboxEntry
 from services.progress.closeout import decide_closeout, request_closeout
 from services.progress.extensions import decide_extension, request_extension
+from services.progress.flags import Thresholds
 from services.progress.models import ProgressReport, ProgressTask, Rollup
 from services.progress.reads import rollups, task_status
 from services.progress.receipts import acknowledge, pending_receipts
@@ -109,22 +110,37 @@ def test_unsigned_assignment_turns_yellow_after_the_receipt_days(session: Sessio
         unit_token("甲局"),
         unit_token("丙局"),
     }
-    tick(session, date(2026, 1, 24))
+    tick(session, date(2026, 1, 25))  # Wed–Fri signed nothing; the weekend does not count
+    assert task(session, tid).flag == "blue"
+    tick(session, date(2026, 1, 26))  # the fourth working day
     assert (task(session, tid).flag, task(session, tid).rule) == ("yellow", "unacknowledged")
+    assert "4 个工作日" in task(session, tid).reason
     acknowledge(
-        session=session, subjects=SUBJECTS, principal=unit("甲局"), task_id=tid, now=at(2026, 1, 24), rules=RULES
+        session=session, subjects=SUBJECTS, principal=unit("甲局"), task_id=tid, now=at(2026, 1, 26), rules=RULES
     )
     assert task(session, tid).flag == "yellow"
     acknowledge(
-        session=session, subjects=SUBJECTS, principal=unit("丙局"), task_id=tid, now=at(2026, 1, 24), rules=RULES
+        session=session, subjects=SUBJECTS, principal=unit("丙局"), task_id=tid, now=at(2026, 1, 26), rules=RULES
     )
     assert task(session, tid).flag == "blue"
     assert pending_receipts(session=session, unit_id=None, limit=10, offset=0) == []
     with pytest.raises(ApiError) as refused:
         acknowledge(
-            session=session, subjects=SUBJECTS, principal=unit("乙局"), task_id=tid, now=at(2026, 1, 24), rules=RULES
+            session=session, subjects=SUBJECTS, principal=unit("乙局"), task_id=tid, now=at(2026, 1, 26), rules=RULES
         )
     assert refused.value.status == 403  # a co-unit does not sign
+
+
+def test_receipt_days_are_working_days_across_national_day(session: Session) -> None:
+    # Assigned 30 Sep 2025: 1–8 Oct are 国庆+中秋, Sat 11 Oct a make-up day, so the third working
+    # day is 11 Oct and the task turns yellow on Mon 13 Oct, not on 4 Oct as with calendar days.
+    rules = Rules(thresholds=Thresholds(yellow_missed=50, red_missed=50))  # only the receipt rule in play
+    tid = upsert(session, today=date(2025, 9, 30), issued=date(2025, 9, 30), rules=rules)
+    for day in (date(2025, 10, 4), date(2025, 10, 8), date(2025, 10, 11), date(2025, 10, 12)):
+        tick(session, day, rules)
+        assert task(session, tid).flag == "blue", day
+    tick(session, date(2025, 10, 13), rules)
+    assert (task(session, tid).flag, task(session, tid).rule) == ("yellow", "unacknowledged")
 
 
 def test_group_members_report_through_expanded_ids(session: Session) -> None:
