@@ -116,9 +116,10 @@ def hostile_requests() -> list[Hostile]:
     ]
 
 
-def send(port: int, item: Hostile, timeout: float = 60.0) -> int:
+def send(port: int, item: Hostile, token: str, timeout: float = 60.0) -> int:
     """POST on a raw socket, writing only while the server reads; the status, or 0 without an answer."""
     head = [f"POST {item.path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Type: {item.content_type}"]
+    head.append(f"Authorization: Bearer {token}")
     head.append(f"Content-Length: {item.length}" if item.length is not None else "Transfer-Encoding: chunked")
     pending = bytearray(("\r\n".join(head) + "\r\n\r\n").encode())
     chunks = item.chunks()
@@ -154,8 +155,12 @@ def send(port: int, item: Hostile, timeout: float = 60.0) -> int:
     return int(status)
 
 
-def attack(port: int, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """The attacker process: build the files, say ready, then send them round-robin until time is up."""
+def attack(port: int, token: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """The attacker process: build the files, say ready, then send them round-robin until time is up.
+
+    It holds the office's token, the worst case (a leaked token): without one every request is
+    refused with 401 before its body is read.
+    """
     items = hostile_requests()
     out.put("ready")
     results: list[tuple[str, int, float]] = []
@@ -168,7 +173,7 @@ def attack(port: int, seconds: float, out: multiprocessing.Queue) -> None:  # ty
             with lock:
                 item = next(cycle)
             t = time.perf_counter()
-            status = send(port, item)
+            status = send(port, item, token)
             with lock:
                 results.append((item.name, status, time.perf_counter() - t))
 
@@ -194,6 +199,14 @@ class Gateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def office_token(self) -> str:
+        """The office token `luoshi up` made in its data folder."""
+        path = self.data / "office-token"
+        deadline = time.monotonic() + 60
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return path.read_text(encoding="utf-8").strip()
+
     def rss_mb(self) -> tuple[float, float]:
         """(now, peak) resident MB."""
         fields = dict(
@@ -210,8 +223,9 @@ class Gateway:
                 self.proc.kill()
 
 
-async def _a_task(url: str) -> str:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+async def _a_task(url: str, token: str) -> str:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
 
         async def known() -> str | None:
             tasks = (await client.get("/api/registry/tasks", params={"limit": 1})).json()["data"]
@@ -224,9 +238,10 @@ async def _a_task(url: str) -> str:
         return await eventually(known, timeout=60, what="the example's first task in progress")
 
 
-async def _read_status(url: str, task_id: str, seconds: float) -> list[float]:
+async def _read_status(url: str, token: str, task_id: str, seconds: float) -> list[float]:
     """Status reads at a steady pace for `seconds`; each one's latency in seconds."""
     pool = Pool(url)
+    headers = {"Authorization": f"Bearer {token}"}
     path = f"/api/progress/tasks/{task_id}/status"
     times: list[float] = []
     try:
@@ -234,7 +249,7 @@ async def _read_status(url: str, task_id: str, seconds: float) -> list[float]:
         next_at = time.perf_counter()
         while next_at < end:
             t = time.perf_counter()
-            code, _ = await pool.request("GET", path)
+            code, _ = await pool.request("GET", path, headers=headers)
             times.append(time.perf_counter() - t)
             assert code == 200, code
             next_at += READ_EVERY_S
@@ -260,14 +275,15 @@ async def _run(quick: bool) -> dict[str, object]:
         try:
             (tmp / "data").mkdir()
             gateway = Gateway(tmp / "data", nats.url)
-            task_id = await _a_task(gateway.url)
-            baseline = await _read_status(gateway.url, task_id, seconds)
+            token = gateway.office_token()
+            task_id = await _a_task(gateway.url, token)
+            baseline = await _read_status(gateway.url, token, task_id, seconds)
             rss_before = gateway.rss_mb()
             out = ctx.Queue()
-            attacker = ctx.Process(target=attack, args=(gateway.port, seconds, out))
+            attacker = ctx.Process(target=attack, args=(gateway.port, token, seconds, out))
             attacker.start()
             assert await asyncio.to_thread(out.get, True, 120) == "ready"
-            under_attack = await _read_status(gateway.url, task_id, seconds)
+            under_attack = await _read_status(gateway.url, token, task_id, seconds)
             results = await asyncio.to_thread(out.get, True, 180)
             attacker.join(30)
             rss_after = gateway.rss_mb()

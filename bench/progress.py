@@ -155,6 +155,8 @@ def _progress(data: Path, server: BenchNats) -> Process:
         "LUOSHI_PROGRESS_NATS_PASSWORD": creds.password,
         "LUOSHI_PROGRESS_DATA_DIR": str(data),
         "LUOSHI_PROGRESS_SUBJECT_ROOT": ROOT,
+        # The roll-up reads go without a token, as an operator may allow (the report path is what is measured).
+        "LUOSHI_PROGRESS_PUBLIC_READS": "true",
     }
     args = [str(BIN / "luoshi"), "serve", "progress", "--host", "127.0.0.1", "--port", "{port}"]
     return Process(args, env, data / "progress.log")
@@ -241,7 +243,10 @@ async def _post_reports(
                 latencies.append(done - scheduled)
             if visible_every and counter % visible_every == 0:
                 try:
-                    code, status = await pool.request("GET", f"/tasks/tb-{n}/status?limit=1")
+                    # As the reporting unit reads it: a unit reads its own task's status.
+                    code, status = await pool.request(
+                        "GET", f"/tasks/tb-{n}/status?limit=1", headers={"Authorization": f"Bearer {token}"}
+                    )
                 except HttpError:
                     errors += 1
                     return
