@@ -8,6 +8,7 @@ that day (its tasks' state then is a baseline), the older ones are kept for refe
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import resources
 
 import pytest
 from sqlalchemy import func
@@ -167,3 +168,29 @@ async def test_bad_input_writes_nothing(
     assert (await system.client.get(f"/api/registry/notices/{CURRENT}")).json() == before
     after = (await system.client.get("/api/registry/audit", params={"action": "notice.supervision"})).json()
     assert after["count"] == audit["count"]
+
+
+async def test_the_upload_form_chooses_the_state_and_start(system: System, uploaded: dict[str, str]) -> None:
+    example = resources.files("services.ingest").joinpath("examples", "example-notice.txt").read_bytes()
+    files = {"file": ("example.txt", example, "text/plain")}
+    listed = len((await system.client.get("/api/ingest/notices")).json())
+    bad = await system.client.post(
+        "/api/ingest/notices", files=files, data={"supervision": "supervised", "supervision_start": "2029-01-01"}
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["error"]["code"] == "bad_start"
+    unknown = await system.client.post("/api/ingest/notices", files=files, data={"supervision": "paused"})
+    assert unknown.status_code == 422, unknown.text
+    assert len((await system.client.get("/api/ingest/notices")).json()) == listed
+
+    chosen = {"supervision": "reference", "supervision_start": "2026-12-01"}
+    answer = await system.client.post("/api/ingest/notices", files=files, data=chosen)
+    assert answer.status_code == 202, answer.text
+    doc_no = answer.json()["doc_no"]
+
+    async def registered() -> dict[str, object] | None:
+        notice = await system.client.get(f"/api/registry/notices/{doc_no}")
+        return notice.json() if notice.status_code == 200 else None
+
+    notice = await eventually(registered, what="the registry to hold the example")
+    assert (notice["supervision"], notice["supervision_start"]) == ("reference", "2026-12-01")
