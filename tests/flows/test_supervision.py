@@ -80,6 +80,11 @@ async def test_the_upload_raises_nothing(system: System, uploaded: dict[str, str
     # The 2026 notice is far behind by the calendar in November: that is its baseline.
     assert _progress_count(system, ProgressTask.rule == "baseline") > 0
     assert await _escalations(system) == []
+    old = next(d for d in uploaded if d != CURRENT)
+    [(task_id,), *_] = _task_ids(system, old)
+    status = (await system.client.get(f"/api/progress/tasks/{task_id}/status")).json()
+    assert (status["flag"], status["rule"], status["supervision"]) == ("blue", "reference", "reference")
+    assert status["expected_percent"] > 0  # still shown
 
 
 async def test_the_first_escalation_comes_after_the_first_period_ends_unreported(
