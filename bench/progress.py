@@ -438,8 +438,8 @@ def _build_database(data: Path, tasks: int, reports: int) -> None:
     for start in range(0, reports, batch):
         db.executemany(
             "INSERT INTO progress_report (report_id, task_id, unit_id, unit, period, percent, completion, narrative,"
-            " issues, next_steps, quantities, links, stale, request_hash, answer, received_at)"
-            " VALUES (?, ?, '', '', '2026-02', 50, 50, '推进中', '', '', '{}', '[]', 0, '', '{}', ?)",
+            " issues, next_steps, quantities, links, stale, request_hash, answer, received_at, token_id)"
+            " VALUES (?, ?, '', '', '2026-02', 50, 50, '推进中', '', '', '{}', '[]', 0, '', '{}', ?, '')",
             ((f"r{i:08d}", f"tb-{i % tasks}", received) for i in range(start, min(reports, start + batch))),
         )
     db.commit()

@@ -7,10 +7,14 @@ the HTTP answer and the event.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from proto.envelope import Event
+
+# 督办中, 参考 (kept, searchable, linked, never judged or chased), 已归档.
+Supervision = Literal["supervised", "reference", "archived"]
 
 
 class ParseWarning(BaseModel):
@@ -88,3 +92,15 @@ class NoticeParsed(Event):
     sha256: str = Field(description="sha256 of the uploaded bytes.")
     filename: str = Field(description="Name of the uploaded file.")
     parse: ParsedNotice = Field(description="The whole parse: header, indicators, chapters and tasks.")
+    supervision: Supervision | None = Field(
+        default=None,
+        description="The office's choice at upload; None: the registry's default (supervised for a notice of "
+        "the upload's year, reference for an older one). A later version of a registered notice changes its "
+        "state only when the office chose one.",
+    )
+    supervision_start: date | None = Field(
+        default=None, description="The day supervision starts, chosen at upload; None: the upload day."
+    )
+    uploaded_on: date | None = Field(
+        default=None, description="The upload's date in the office's timezone (China time), by ingest's clock."
+    )

@@ -54,5 +54,9 @@ class StatusChanged(Event):
     rule: str | None = Field(
         default=None,
         description="The rule that set the flag: on_track, behind, far_behind, overdue, missed_periods, "
-        "unacknowledged, done or closed.",
+        "unacknowledged, done, closed, baseline (supervision has only just started) or reference "
+        "(a notice that is not supervised).",
+    )
+    supervised: bool = Field(
+        default=True, description="False for a task of a notice that is not supervised: nothing is raised for it."
     )

@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from proto.envelope import Event
-from proto.notice import Quantity
+from proto.notice import Quantity, Supervision
 
 
 def task_key(doc_no: str, number: int) -> str:
@@ -64,3 +64,12 @@ class TaskUpserted(Event):
         default_factory=list, description="Ids of every co-unit, groups expanded to their members."
     )
     removed: bool = Field(default=False, description="True when a new version of the notice no longer holds the task.")
+    supervision: Supervision = Field(
+        default="supervised",
+        description="The notice's supervision state: only a supervised notice's tasks are judged and chased.",
+    )
+    supervision_start: date | None = Field(
+        default=None,
+        description="The day the notice's supervision starts: no report is missed and no 签收 is late before "
+        "it, and the state a task is in then is a baseline, not a change. None: since the notice's date.",
+    )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
-from proto.notice import NoticeParsed, ParsedNotice
+from proto.notice import NoticeParsed, ParsedNotice, Supervision
 from proto.subjects import Subjects
 from services.common.outbox import stage
 from services.common.params import without_control_characters
+from services.common.supervision import check_start
 from services.ingest.models import NoticeUpload
 from services.ingest.parsing.api import parse_document
 
@@ -23,6 +26,15 @@ Parse = Callable[[bytes, str, str | None], ParsedNotice]
 MAX_FILENAME = 500  # NoticeUpload.filename
 
 
+@dataclass(frozen=True)
+class SupervisionChoice:
+    """What the office chose on the upload form (None: the registry's default) and the upload day."""
+
+    uploaded_on: date
+    state: Supervision | None = None
+    start: date | None = None
+
+
 def accept_notice(
     *,
     session: Session,
@@ -30,6 +42,7 @@ def accept_notice(
     data: bytes,
     filename: str,
     content_type: str | None,
+    choice: SupervisionChoice,
     parse: Parse = parse_document,
 ) -> tuple[NoticeUpload, bool]:
     """Parse and record an upload; returns the record and whether it was new.
@@ -46,6 +59,8 @@ def accept_notice(
     if existing is not None:
         return existing, False
     parsed = parse(data, filename, content_type)
+    if choice.start is not None:
+        check_start(choice.start, parsed.doc.year)
     record = NoticeUpload(
         notice_id=notice_id_for(sha),
         sha256=sha,
@@ -62,6 +77,9 @@ def accept_notice(
         sha256=sha,
         filename=filename,
         parse=parsed,
+        supervision=choice.state,
+        supervision_start=choice.start,
+        uploaded_on=choice.uploaded_on,
     )
     stage(session, subjects.notice_parsed, event)
     session.commit()

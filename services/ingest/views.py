@@ -1,19 +1,28 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, UploadFile, status
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+
+from proto.notice import Supervision
 from services.common.access import OFFICE_OR_SUPERVISOR, OfficeDep
 from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
-from services.common.params import Limit, Offset
+from services.common.params import Day, Limit, Offset
 from services.ingest.models import NoticeAccepted, NoticeDetail, NoticeSummary, NoticeUpload
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.service import accept_notice, list_notices
+from services.ingest.service import SupervisionChoice, accept_notice, list_notices
 
 router = APIRouter(tags=["notices"])
 # Uploads are the office's; the uploaded files and their parses are read by the office and supervisors.
 OVERSEER = Depends(OFFICE_OR_SUPERVISOR)
+
+STATE_HELP = (
+    "督办中 supervised, 参考 reference or 已归档 archived; default: supervised for a notice of this year, "
+    "reference for an older one. Applies to a new notice, or changes a registered one's state."
+)
+START_HELP = "The day supervision starts (the notice's year ± 1); default: today, for a new notice."
 
 # Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad".
 _UNSUPPORTED = {"unsupported_type"}
@@ -25,6 +34,8 @@ def upload_notice(
     session: SessionDep,
     office: OfficeDep,
     file: UploadFile = File(description="txt, md, docx or pdf"),
+    supervision: Annotated[Supervision | None, Form(description=STATE_HELP)] = None,
+    supervision_start: Annotated[Day | None, Form(description=START_HELP)] = None,
 ) -> NoticeAccepted:
     # A sync route: FastAPI runs it in a worker thread, so parsing a large PDF never blocks the loop.
     limit = runtime.settings.max_upload_bytes
@@ -42,8 +53,15 @@ def upload_notice(
         action="notice.upload",
         target=file.filename or "notice",
         now=runtime.clock.now(),
-        request={"filename": file.filename, "bytes": len(data), "content_type": file.content_type},
+        request={
+            "filename": file.filename,
+            "bytes": len(data),
+            "content_type": file.content_type,
+            "supervision": supervision,
+            "supervision_start": supervision_start.isoformat() if supervision_start else None,
+        },
     )
+    choice = SupervisionChoice(uploaded_on=runtime.clock.today(), state=supervision, start=supervision_start)
     try:
         record, created = accept_notice(
             session=session,
@@ -51,6 +69,7 @@ def upload_notice(
             data=data,
             filename=file.filename or "notice",
             content_type=file.content_type,
+            choice=choice,
             parse=runtime.sandbox.parse,
         )
     except NoticeParseError as exc:

@@ -23,8 +23,12 @@ def escalation_id(cause_event_id: str, level: str, unit: str) -> str:
 
 
 def steps_for(change: StatusChanged) -> list[Step]:
-    """A task turning red is escalated (督办) to each host unit; yellow gets a reminder (催办)."""
-    if change.new_flag == change.old_flag:
+    """A task turning red is escalated (督办) to each host unit; yellow gets a reminder (催办).
+
+    A task of a notice that is not supervised raises nothing, whatever its flag: progress keeps
+    such tasks blue, and this guards against an event from before it did.
+    """
+    if change.new_flag == change.old_flag or not change.supervised:
         return []
     if change.new_flag == "red":
         level, word = "red", "督办"

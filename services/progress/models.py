@@ -65,6 +65,9 @@ class ProgressTask(SQLModel, table=True):
     # Latest value reached per quantity index, from any unit's report.
     achieved: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     closeout_state: str = Field(default="", max_length=12)
+    # The notice's supervision, from the registry: only a supervised task is judged, from its start.
+    supervision: str = Field(default="supervised", max_length=12)
+    supervision_start: date | None = None
     # What this task last added to the roll-ups, so a change subtracts exactly that.
     rollup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 

@@ -148,6 +148,14 @@ class TaskStatus(BaseModel):
     latest_unit: str | None = Field(default=None, description="Who made the report shown for the task.")
     latest_period: str | None = None
     closeout_state: str
+    supervision: str = Field(
+        default="supervised",
+        description="The notice's state: only a supervised task is judged (else rule `reference`).",
+    )
+    supervision_start: date | None = Field(
+        default=None,
+        description="The day supervision started; until its first whole period ends the rule is `baseline`.",
+    )
     due_date: date | None
     original_due_date: date | None
     last_report_at: datetime | None

@@ -20,7 +20,7 @@ from services.common.outbox import outbox_row, stage, stage_rows
 from services.common.workdays import DEFAULT as DEFAULT_CALENDAR
 from services.common.workdays import WorkCalendar
 from services.common.workdaysfile import load_calendar
-from services.progress import periods
+from services.progress import periods, supervision
 from services.progress.flags import Thresholds, Verdict, judge
 from services.progress.models import ProgressTask
 from services.progress.rollups import Deltas, add_delta, apply_rollups, flush_rollups, stage_rollup
@@ -84,7 +84,18 @@ def _missed(task: Any, today: date, rules: Rules) -> int:
     since = task.reported_through + timedelta(days=1) if task.reported_through else task.assigned_on
     if since is None:
         return 0
+    first = supervision.first_period_day(rules.period_kind(task), task.supervision_start)
+    since = max(since, first) if first else since
     return periods.missed_periods(rules.period_kind(task), since=since, today=today, grace_days=rules.grace_days)
+
+
+def _unacknowledged_days(task: Any, today: date, calendar: WorkCalendar) -> int:
+    """Working days a host unit has left a task unsigned for."""
+    if not task.unacknowledged_since:
+        return 0
+    # The 签收 window opens when supervision starts, not when the notice was dated or registered.
+    since = max(task.unacknowledged_since, task.supervision_start or task.unacknowledged_since)
+    return max(0, calendar.working_days_between(since, today))
 
 
 def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
@@ -94,8 +105,7 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
     plain rows), so one rule serves the ORM and the SQL writers alike.
     """
     missed = _missed(task, today, rules)
-    since = task.unacknowledged_since
-    unacknowledged = rules.calendar.working_days_between(since, today) if since else 0
+    unacknowledged = _unacknowledged_days(task, today, rules.calendar)
     verdict = judge(
         percent=task.percent,
         start=start_date(task),
@@ -106,6 +116,7 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
         closed=task.closeout_state == "closed",
         unacknowledged_days=unacknowledged,
     )
+    verdict = supervision.restrain(verdict, task, today, rules.period_kind(task), rules.grace_days)
     old = task.flag or None
     task.expected_percent = verdict.expected_percent
     task.reason = verdict.reason
@@ -130,6 +141,7 @@ def status_event(*, task: Any, old: str | None, verdict: Verdict, names: dict[st
         host_unit_ids=list(task.host_unit_ids),
         leaders=task.leaders,
         rule=verdict.rule,
+        supervised=task.supervision == "supervised",
     )
 
 
@@ -171,6 +183,8 @@ _TICK_COLUMNS = (
     "closeout_state",
     "unacknowledged_since",
     "reported_through",
+    "supervision",
+    "supervision_start",
     # What a judgement writes:
     "expected_percent",
     "reason",

@@ -79,6 +79,7 @@ def apply_task_upserted(
         task.due_date = approved.requested_due_date if approved else event.due_date
         task.task_version = event.version
         task.removed = event.removed
+        task.supervision, task.supervision_start = event.supervision, event.supervision_start
         _sync_receipts(session, task, today)
         refresh(session=session, subjects=subjects, task=task, today=today, rules=rules, cause=event.event_id)
     remember(session, TASK_CONSUMER, event.event_id)

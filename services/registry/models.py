@@ -32,6 +32,9 @@ class RegistryNotice(SQLModel, table=True):
     issued_date: date | None = None
     version: int = 1
     received_at: datetime = Field(default_factory=_now, sa_type=UtcDateTime)
+    # Set by the office (at upload or later); only a supervised notice's tasks are judged and chased.
+    supervision: str = Field(default="supervised", max_length=12, description="supervised, reference, archived")
+    supervision_start: date | None = Field(default=None, description="The day supervision starts (China time).")
 
 
 class NoticeVersion(SQLModel, table=True):

@@ -14,7 +14,7 @@ from proto.task import TaskUpserted, UnitRef
 from services.common.outbox import stage
 from services.registry.directory import Groups, resolve_names
 from services.registry.directory_models import Unit
-from services.registry.models import Assignment, RegistryTask, TaskLeader
+from services.registry.models import Assignment, RegistryNotice, RegistryTask, TaskLeader
 from services.registry.posts import LeaderBook
 from services.registry.schemas import TaskPublic
 
@@ -110,7 +110,12 @@ class Resolver:
 
 
 def to_event(
-    task: RegistryTask, resolver: Resolver, book: LeaderBook, *, correlation_id: str | None = None
+    task: RegistryTask,
+    resolver: Resolver,
+    book: LeaderBook,
+    *,
+    notice: RegistryNotice | None = None,
+    correlation_id: str | None = None,
 ) -> TaskUpserted:
     hosts, cos = resolver.refs(task.task_id, "host"), resolver.refs(task.task_id, "co")
     return TaskUpserted(
@@ -135,6 +140,8 @@ def to_event(
         host_unit_ids=resolver.expanded_ids(hosts),
         co_unit_ids=resolver.expanded_ids(cos),
         removed=task.removed,
+        supervision=notice.supervision if notice else "supervised",
+        supervision_start=notice.supervision_start if notice else None,
     )
 
 
@@ -180,8 +187,11 @@ def publish_tasks(
         return 0
     resolver = Resolver(session, batch, with_groups=True)
     book = LeaderBook(session)
+    doc_nos = {t.doc_no for t in batch}
+    notices = {n.doc_no: n for n in session.exec(select(RegistryNotice).where(col(RegistryNotice.doc_no).in_(doc_nos)))}
     for task in batch:
-        stage(session, subjects.task_upserted, to_event(task, resolver, book, correlation_id=correlation_id))
+        event = to_event(task, resolver, book, notice=notices.get(task.doc_no), correlation_id=correlation_id)
+        stage(session, subjects.task_upserted, event)
     return len(batch)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from proto.notice import Quantity
+from proto.notice import Quantity, Supervision
 from proto.task import LeaderRef, UnitRef
 from services.common.params import Amount, Day, Flag, Line, Text
 
@@ -215,6 +215,10 @@ class NoticePublic(BaseModel):
     year: int | None
     issued_date: date | None
     version: int
+    supervision: str = Field(
+        default="supervised", description="督办中 supervised, 参考 reference (never judged or chased), 已归档 archived."
+    )
+    supervision_start: date | None = Field(default=None, description="The day supervision starts.")
     versions: list[NoticeVersionPublic] = Field(default_factory=list)
     held_versions: list[HeldVersionPublic] = Field(
         default_factory=list, description="Versions held for the office to confirm or discard, with their outcome."
@@ -231,3 +235,16 @@ class ImportReport(BaseModel):
     groups: int
     posts: int
     republished: int
+
+
+class SupervisionPut(BaseModel):
+    """The office's decision on a notice: its state and the day supervision starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Supervision = Field(description="督办中 supervised, 参考 reference or 已归档 archived.")
+    start: Day | None = Field(
+        default=None,
+        description="The day supervision starts (the notice's year ± 1); default: the current start of a notice "
+        "already supervised, else today.",
+    )

@@ -14,6 +14,7 @@ from proto.notice import NoticeParsed, ParsedTask
 from proto.subjects import Subjects
 from proto.task import task_id_for, task_key
 from services.common.inbox import remember, seen
+from services.common.supervision import default_state
 from services.registry.held import DropRule, hold_version, is_pending, next_version, supersede_pending
 from services.registry.links import suggest_links
 from services.registry.models import AuditEntry, NoticeVersion, RegistryNotice, RegistryTask
@@ -220,7 +221,7 @@ def apply_version(
     arrival, the person who confirmed it when it was held.
     """
     doc_no, event = incoming.doc_no, incoming.event
-    _put_notice(session, incoming, version=version, now=now)
+    supervision_changed = _put_notice(session, incoming, version=version, now=now)
     touched: list[RegistryTask] = []
     added = set(plan.added)
     for number in incoming.fields:
@@ -250,20 +251,45 @@ def apply_version(
             received_at=now,
         )
     )
-    published = publish_tasks(session, subjects, touched, correlation_id=event.notice_id)
+    # A state chosen on this upload reaches the tasks the version left as they were, too.
+    kept = [t for t in plan.existing.values() if supervision_changed and t not in touched and not t.removed]
+    for task in kept:
+        task.version += 1
+        task.updated_at = now
+        session.add(task)
+    published = publish_tasks(session, subjects, [*touched, *kept], correlation_id=event.notice_id)
     if link:
         suggest_links(session, [t for t in touched if not t.removed], now=now)
     return Registered(doc_no=doc_no, version=version, published=published, diff=diff)
 
 
-def _put_notice(session: Session, incoming: Incoming, *, version: int, now: datetime) -> None:
+def _put_notice(session: Session, incoming: Incoming, *, version: int, now: datetime) -> bool:
+    """Write the notice's header; True when its supervision changed for tasks already registered."""
     doc, notice_id = incoming.event.parse.doc, incoming.event.notice_id
-    notice = session.get(RegistryNotice, incoming.doc_no) or RegistryNotice(doc_no=incoming.doc_no, notice_id=notice_id)
+    existing = session.get(RegistryNotice, incoming.doc_no)
+    notice = existing or RegistryNotice(doc_no=incoming.doc_no, notice_id=notice_id)
+    before = (notice.supervision, notice.supervision_start)
     notice.notice_id = notice_id
     notice.title, notice.issuer, notice.year, notice.issued_date = doc.title, doc.issuer, doc.year, doc.issued_date
     notice.version = version
     notice.received_at = now
+    _put_supervision(notice, incoming.event, new=existing is None, now=now)
     session.add(notice)
+    return existing is not None and before != (notice.supervision, notice.supervision_start)
+
+
+def _put_supervision(notice: RegistryNotice, event: NoticeParsed, *, new: bool, now: datetime) -> None:
+    """A new notice takes the office's choice or the default; a later version only the office's choice."""
+    # Events from before ingest sent the upload day: the registry's date stands in.
+    uploaded_on = event.uploaded_on or now.date()
+    if new:
+        notice.supervision = event.supervision or default_state(notice.year, uploaded_on)
+        notice.supervision_start = event.supervision_start or uploaded_on
+        return
+    if event.supervision is not None:
+        notice.supervision = event.supervision
+    if event.supervision_start is not None:
+        notice.supervision_start = event.supervision_start
 
 
 def _new_task(incoming: Incoming, number: int, *, now: datetime) -> RegistryTask:
