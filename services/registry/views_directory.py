@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -13,7 +13,6 @@ from services.common.errors import ApiError
 from services.common.params import Limit, Offset
 from services.registry.directory import Groups, add_alias, merge_units, require_unit, set_members, upsert_unit
 from services.registry.directory_io import (
-    MAX_DIRECTORY_BYTES,
     export_directory,
     import_directory,
     render_directory,
@@ -251,10 +250,8 @@ async def import_(
     runtime: RuntimeDep,
     office: OfficeDep,
     format: str = Query("yaml", pattern="^(yaml|csv)$"),
-    content_length: int | None = Header(None),
 ) -> ImportReport:
-    if content_length is not None and content_length > MAX_DIRECTORY_BYTES:
-        raise ApiError(413, "directory_too_large", "目录文件过大（上限 5 MB）", "directory file too large (5 MB)")
+    # The body is capped at MAX_DIRECTORY_BYTES while it is read (the app's BodyLimit, `too_large`).
     raw = await request.body()
     try:
         text = raw.decode("utf-8-sig")
