@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_steps import create_inbox_and_outbox
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -16,13 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("processed_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
+    create_inbox_and_outbox()
     op.create_table(
         "ingest_notice",
         sa.Column("notice_id", sa.String(length=32), nullable=False),
@@ -36,18 +32,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ingest_notice_doc_no"), "ingest_notice", ["doc_no"], unique=False)
     op.create_index(op.f("ix_ingest_notice_sha256"), "ingest_notice", ["sha256"], unique=True)
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("subject", sa.String(length=300), nullable=False),
-        sa.Column("payload", sa.String(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("published_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("seq"),
-    )
-    op.create_index(op.f("ix_outbox_event_id"), "outbox", ["event_id"], unique=True)
-    op.create_index(op.f("ix_outbox_published_at"), "outbox", ["published_at"], unique=False)
 
 
 def downgrade() -> None:
