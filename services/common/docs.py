@@ -58,7 +58,6 @@ def docs_router(title: str) -> APIRouter:
     return router
 
 
-def install_docs(app: FastAPI) -> None:
-    """Serve the pages and their assets; the app must be built with docs_url=None, redoc_url=None."""
-    app.include_router(docs_router(app.title))
+def install_docs_assets(app: FastAPI) -> None:
+    """Serve the pages' scripts and styles; the pages are `docs_router`'s (the app has docs_url=None)."""
     app.mount(ASSETS_PATH, StaticFiles(directory=assets_dir()), name="docs-assets")

@@ -27,7 +27,7 @@ from services.common.audit import AuditRecord, audit_router
 from services.common.bodylimit import BodyLimit
 from services.common.clock import Clock, SystemClock
 from services.common.db import make_engine, ping
-from services.common.docs import install_docs
+from services.common.docs import docs_router, install_docs_assets
 from services.common.errors import install_error_handlers
 from services.common.eventcontext import EventLogContext
 from services.common.identity import AuthToken, TokenCache, apply_token_event
@@ -274,12 +274,12 @@ def create_service_app(
     app.add_middleware(BodyLimit, default=runtime.settings.max_body_bytes, routes=body_limits)
     app.add_middleware(ObserveRequests, metrics=runtime.metrics)
     app.state.runtime = runtime
-    app.state.routers = [runtime.health_router(), metrics_router(), *routers, audit_router()]
+    app.state.routers = [runtime.health_router(), metrics_router(), docs_router(title), *routers, audit_router()]
     for router in app.state.routers:
         for route in seal_router(router):
             log.warning("%s: route %s declares no caller role; it is refused", runtime.name, route)
         app.include_router(router)
-    install_docs(app)
+    install_docs_assets(app)
     install_error_handlers(app)
     app.add_middleware(RefuseControlCharacters)
     return app
