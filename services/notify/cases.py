@@ -26,6 +26,14 @@ from services.notify.schedule import in_scope, next_unreported
 from services.notify.silences import Muted
 
 OPEN_STATES = ("open", "paused")
+# The level an escalation opens at, by the rule that opens it.
+FIRST_LEVEL = {
+    "advance_report": "advance",
+    "advance_due": "advance",
+    "report_missing": "reminder",
+    "receipt_missing": "reminder",
+    "red": "red",
+}
 
 
 def case_id(task_id: str, rule: str, key: str) -> str:
@@ -98,20 +106,17 @@ def send(
 
     `only` narrows the units to those still concerned (the ones that have not signed).
     """
-    units = {
-        uid: n
-        for uid, n in in_scope(task, ctx.rules).items()
-        if not muted.of("unit", uid) and (only is None or uid in only)
-    }
-    hold = silenced_until(task, row, units, muted)
+    scope = {uid: n for uid, n in in_scope(task, ctx.rules).items() if only is None or uid in only}
+    hold = silenced_until(task, row, scope, muted)
     if hold is not None:
         row.state, row.next_on = "held", ctx.calendar.next_working_day(hold)
         record(session, ctx, row, "silenced", note=f"静默至 {hold}", rule=step_rule(row))
         session.add(row)
         return False
-    if not units:
+    if not scope:
         close(session, ctx, row, "无待催办的本级单位")
         return False
+    units = {uid: n for uid, n in scope.items() if not muted.of("unit", uid)}
     people = recipients(task, row.level, units, ctx)
     cause = replace(cause, head=ctx.rules.office.head)
     head, message = compose(
@@ -129,7 +134,8 @@ def send(
     row.recipients = [r.__dict__ for r in people]
     row.parties = pad(parties_of(row))
     session.add(row)
-    record(session, ctx, row, "raised" if row.step == 1 and row.level != "head" else "step", rule=step_rule(row))
+    first = row.step == 1 and row.level == FIRST_LEVEL.get(row.rule)
+    record(session, ctx, row, "raised" if first else "step", rule=step_rule(row))
     _publish(session, ctx, task, row, people)
     return True
 
@@ -159,10 +165,10 @@ def _publish(session: Session, ctx: Context, task: ChasedTask, row: Escalation, 
     for person in people:
         if person.kind == "unit":
             subject = ctx.subjects.escalation_raised_for_id(row.level, person.id)
-            stage(session, subject, event.model_copy(update={"event_id": f"{step_id}-{person.id}"}))
+            stage(session, subject, event.model_copy(update={"event_id": _event_id(step_id, person.id)}))
     for post in posts:
         subject = ctx.subjects.escalation_leader(post, row.level)
-        stage(session, subject, event.model_copy(update={"event_id": f"{step_id}-{post}"}))
+        stage(session, subject, event.model_copy(update={"event_id": _event_id(step_id, post)}))
     ctx.planner(
         session,
         OutgoingStep(
@@ -183,6 +189,11 @@ def _publish(session: Session, ctx: Context, task: ChasedTask, row: Escalation, 
             leaders=tuple(posts),
         ),
     )
+
+
+def _event_id(step_id: str, recipient: str) -> str:
+    """One id per step and recipient, within the outbox's 64 characters whatever the ids' lengths."""
+    return hashlib.sha1(f"{step_id}|{recipient}".encode()).hexdigest()[:32]
 
 
 def close(session: Session, ctx: Context, row: Escalation, reason: str) -> None:

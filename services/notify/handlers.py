@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
@@ -49,6 +50,9 @@ class Chase:
     book: RuleBook
     calendar: WorkCalendar
     planner: DeliveryPlanner = plan_nothing
+    # One event at a time: a task's first status.changed often races its task.upserted, and both
+    # would create the task's row.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def context(self, today: date | None = None) -> Context:
         settings: NotifySettings = self.runtime.settings  # type: ignore[assignment]
@@ -66,7 +70,7 @@ class Chase:
         self, consumer: str, event: Any, apply: Callable[[Session, Context, Any], object], today: date | None = None
     ) -> None:
         """Apply one event once: the inbox row commits with what the event changed."""
-        with Session(self.runtime.engine, expire_on_commit=False) as session:
+        with self.lock, Session(self.runtime.engine, expire_on_commit=False) as session:
             if seen(session, consumer, event.event_id):
                 return
             apply(session, self.context(today), event)

@@ -34,7 +34,7 @@ def unsigned(session: Session, task_id: str) -> list[str]:
 
 def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Escalation) -> Cause:
     rule = step_rule(row)
-    if row.rule == "advance_report" or row.rule == "report_missing":
+    if rule in ("advance_report", "report_missing"):
         return Cause(
             rule,
             row.step,
@@ -193,15 +193,17 @@ def _step_ladder(session: Session, ctx: Context, muted: Muted) -> int:
 
 def _advance_reports(session: Session, ctx: Context, muted: Muted) -> int:
     raised = 0
+    days = ctx.rules.advance.report_days
     for task in _due(session, ChasedTask.advance_on, ctx.today):
         period = advance_period(task, ctx.today)
-        if period is not None and ctx.rules.on("advance_report"):
-            raised += open_case(session, ctx, task, "advance_report", period.label, "advance", muted) is not None
-            # Next time: the period after this one.
-            following = periods.next_period(period)
-            task.advance_on = ctx.calendar.add_working_days(following.end, -ctx.rules.advance.report_days)
-        else:
+        if period is None or not ctx.rules.on("advance_report"):
             task.advance_on = None
+        elif ctx.today < (remind := ctx.calendar.add_working_days(period.end, -days)):
+            task.advance_on = remind  # a period missed: its successor's reminder is not due yet
+        else:
+            raised += open_case(session, ctx, task, "advance_report", period.label, "advance", muted) is not None
+            following = periods.next_period(period)
+            task.advance_on = ctx.calendar.add_working_days(following.end, -days)
         session.add(task)
     return raised
 
