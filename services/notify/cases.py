@@ -16,12 +16,13 @@ from sqlmodel import Session
 
 from proto.escalation import EscalationRaised
 from services.common import periods
-from services.common.outbox import stage
+from services.common.outbox import outbox_row
 from services.notify.context import Context
 from services.notify.history import pad, parties_of, record
 from services.notify.messages import Cause, compose
-from services.notify.models import ChasedTask, Escalation
+from services.notify.models import ChasedTask
 from services.notify.outgoing import OutgoingStep, Recipient
+from services.notify.pending import Case, pending, save
 from services.notify.schedule import in_scope, next_unreported
 from services.notify.silences import Muted
 
@@ -41,7 +42,7 @@ def case_id(task_id: str, rule: str, key: str) -> str:
     return hashlib.sha1(f"{task_id}|{rule}|{key}".encode()).hexdigest()[:24]
 
 
-def step_rule(row: Escalation) -> str:
+def step_rule(row: Case) -> str:
     if row.level == "head":
         return "head"
     if row.level == "red" and row.rule != "red":
@@ -84,7 +85,7 @@ def missed_periods(task: ChasedTask, ctx: Context) -> int:
     return periods.missed_periods(task.period_kind, since=period.start, today=ctx.today, grace_days=0)
 
 
-def silenced_until(task: ChasedTask, row: Escalation, units: dict[str, str], muted: Muted) -> date | None:
+def silenced_until(task: ChasedTask, row: Case, units: dict[str, str], muted: Muted) -> date | None:
     """The last day a silence holds this step back, or None when it may go."""
     holds = [muted.of("task", task.task_id), muted.of("rule", row.rule), muted.of("rule", step_rule(row))]
     if units and all(muted.of("unit", uid) for uid in units):
@@ -97,7 +98,7 @@ def send(
     session: Session,
     ctx: Context,
     task: ChasedTask,
-    row: Escalation,
+    row: Case,
     cause: Cause,
     muted: Muted,
     only: set[str] | None = None,
@@ -111,7 +112,7 @@ def send(
     if hold is not None:
         row.state, row.next_on = "held", ctx.calendar.next_working_day(hold)
         record(session, ctx, row, "silenced", note=f"静默至 {hold}", rule=step_rule(row))
-        session.add(row)
+        save(session, row)
         return False
     if not scope:
         close(session, ctx, row, "无待催办的本级单位")
@@ -133,14 +134,14 @@ def send(
     row.raised_at, row.raised_on = ctx.now, ctx.today
     row.recipients = [r.__dict__ for r in people]
     row.parties = pad(parties_of(row))
-    session.add(row)
+    save(session, row)
     first = row.step == 1 and row.level == FIRST_LEVEL.get(row.rule)
     record(session, ctx, row, "raised" if first else "step", rule=step_rule(row))
     _publish(session, ctx, task, row, people)
     return True
 
 
-def _publish(session: Session, ctx: Context, task: ChasedTask, row: Escalation, people: list[Recipient]) -> None:
+def _publish(session: Session, ctx: Context, task: ChasedTask, row: Case, people: list[Recipient]) -> None:
     step_id = f"{row.escalation_id}-{row.level}-{row.step}"
     posts = [r.id for r in people if r.kind == "post" and r.id.startswith("p")]
     names = [f"{r.name}（{r.holder}）" if r.holder else r.name for r in people]
@@ -162,13 +163,14 @@ def _publish(session: Session, ctx: Context, task: ChasedTask, row: Escalation, 
         recipients=names,
         link=ctx.link(task.task_id),
     )
+    events = pending(session).events
     for person in people:
         if person.kind == "unit":
             subject = ctx.subjects.escalation_raised_for_id(row.level, person.id)
-            stage(session, subject, event.model_copy(update={"event_id": _event_id(step_id, person.id)}))
+            events.append(outbox_row(subject, event.model_copy(update={"event_id": _event_id(step_id, person.id)})))
     for post in posts:
         subject = ctx.subjects.escalation_leader(post, row.level)
-        stage(session, subject, event.model_copy(update={"event_id": _event_id(step_id, post)}))
+        events.append(outbox_row(subject, event.model_copy(update={"event_id": _event_id(step_id, post)})))
     ctx.planner(
         session,
         OutgoingStep(
@@ -196,18 +198,18 @@ def _event_id(step_id: str, recipient: str) -> str:
     return hashlib.sha1(f"{step_id}|{recipient}".encode()).hexdigest()[:32]
 
 
-def close(session: Session, ctx: Context, row: Escalation, reason: str) -> None:
+def close(session: Session, ctx: Context, row: Case, reason: str) -> None:
     if row.state not in OPEN_STATES:
         return
     row.state, row.closed_on, row.closed_reason, row.next_on = "closed", ctx.today, reason, None
-    session.add(row)
+    save(session, row)
     record(session, ctx, row, "closed", note=reason)
 
 
-def acknowledge(session: Session, ctx: Context, row: Escalation, *, actor: str, comment: str) -> None:
+def acknowledge(session: Session, ctx: Context, row: Case, *, actor: str, comment: str) -> None:
     """签收 of an escalation: the ladder pauses; the step comes back after the pause if its cause stays."""
     row.acknowledged_at, row.acknowledged_by, row.ack_comment = ctx.now, actor[:300], comment
     row.state = "paused"
     row.next_on = ctx.after(ctx.rules.escalate.ack_pause)
-    session.add(row)
+    save(session, row)
     record(session, ctx, row, "ack", actor=actor, note=comment or f"暂停至 {row.next_on}")

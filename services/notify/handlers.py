@@ -27,6 +27,7 @@ from services.common.workdays import WorkCalendar
 from services.notify import ladder, process
 from services.notify.context import Context
 from services.notify.outgoing import DeliveryPlanner, plan_nothing
+from services.notify.pending import commit
 from services.notify.rules import RuleBook
 from services.notify.service import tick_if_new_day
 from services.notify.settings import NotifySettings
@@ -75,7 +76,7 @@ class Chase:
                 return
             apply(session, self.context(today), event)
             remember(session, consumer, event.event_id)
-            session.commit()
+            commit(session)
 
 
 def register_handlers(runtime: ServiceRuntime, chase: Chase) -> None:
@@ -130,7 +131,12 @@ def register_handlers(runtime: ServiceRuntime, chase: Chase) -> None:
 
 
 def _tick(session: Session, ctx: Context, event: ClockTicked) -> None:
-    moved = ladder.tick(session, ctx)
+    def checkpoint() -> None:
+        commit(session)
+        session.expunge_all()
+
+    with session.no_autoflush:  # a flush per chunk: the unit of work then writes in batches
+        moved = ladder.tick(session, ctx, checkpoint)
     log.info("notify tick %s: %d escalations opened or stepped", ctx.today, moved)
 
 

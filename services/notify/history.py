@@ -8,7 +8,8 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from services.notify.context import Context
-from services.notify.models import Escalation, HistoryEntry
+from services.notify.models import HistoryEntry
+from services.notify.pending import Case, pending
 
 
 def pad(ids: Iterable[str]) -> str:
@@ -17,34 +18,34 @@ def pad(ids: Iterable[str]) -> str:
     return f" {' '.join(unique)} " if unique else ""
 
 
-def parties_of(row: Escalation) -> list[str]:
+def parties_of(row: Case) -> list[str]:
     return [str(r.get("id")) for r in row.recipients if r.get("kind") in ("unit", "post")]
 
 
 def record(
     session: Session,
     ctx: Context,
-    row: Escalation,
+    row: Case,
     kind: str,
     *,
     note: str = "",
     actor: str = "notify",
     rule: str | None = None,
 ) -> None:
-    session.add(
-        HistoryEntry(
-            task_id=row.task_id,
-            escalation_id=row.escalation_id,
-            on=ctx.today,
-            at=ctx.now,
-            kind=kind,
-            level=row.level,
-            rule=rule or row.rule,
-            step=row.step,
-            actor=actor,
-            note=note,
-            parties=pad(parties_of(row)),
-        )
+    pending(session).history.append(
+        {
+            "task_id": row.task_id,
+            "escalation_id": row.escalation_id,
+            "on": ctx.today,
+            "at": ctx.now,
+            "kind": kind,
+            "level": row.level,
+            "rule": rule or row.rule,
+            "step": row.step,
+            "actor": actor,
+            "note": note,
+            "parties": pad(parties_of(row)),
+        }
     )
 
 

@@ -7,7 +7,10 @@ the rows an index says are due, so an ordinary day touches few of a county's tas
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -17,6 +20,7 @@ from services.notify.context import Context
 from services.notify.history import record
 from services.notify.messages import Cause
 from services.notify.models import ChasedTask, Escalation, PendingReceipt
+from services.notify.pending import Case, new_case, pending, save
 from services.notify.schedule import (
     advance_period,
     chaseable,
@@ -32,7 +36,7 @@ def unsigned(session: Session, task_id: str) -> list[str]:
     return list(session.exec(stmt).all())
 
 
-def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Escalation) -> Cause:
+def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Case) -> Cause:
     rule = step_rule(row)
     if rule in ("advance_report", "report_missing"):
         return Cause(
@@ -58,18 +62,16 @@ def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Escalation)
     return Cause(rule, row.step)
 
 
-def _send(session: Session, ctx: Context, task: ChasedTask, row: Escalation, muted: Muted) -> bool:
+def _send(session: Session, ctx: Context, task: ChasedTask, row: Case, muted: Muted) -> bool:
     only = set(unsigned(session, task.task_id)) if row.rule == "receipt_missing" else None
     return send(session, ctx, task, row, cause_for(session, ctx, task, row), muted, only)
 
 
-def _new(task: ChasedTask, rule: str, key: str, level: str, ctx: Context) -> Escalation:
-    return Escalation(
+def _new(task: ChasedTask, rule: str, key: str, level: str, ctx: Context) -> SimpleNamespace:
+    return new_case(
         escalation_id=case_id(task.task_id, rule, key),
         level=level,
         task_id=task.task_id,
-        unit="",
-        message="",
         rule=rule,
         cause_key=key,
         opened_on=ctx.today,
@@ -77,7 +79,7 @@ def _new(task: ChasedTask, rule: str, key: str, level: str, ctx: Context) -> Esc
     )
 
 
-def _schedule_next(row: Escalation, ctx: Context) -> None:
+def _schedule_next(row: Case, ctx: Context) -> None:
     """After a step went out: when the next one is due, if any."""
     repeats = ctx.rules.chase.repeat_after
     if row.level == "reminder":
@@ -92,16 +94,25 @@ def _schedule_next(row: Escalation, ctx: Context) -> None:
 
 def open_case(
     session: Session, ctx: Context, task: ChasedTask, rule: str, key: str, level: str, muted: Muted
-) -> Escalation | None:
+) -> SimpleNamespace | None:
     """Open an escalation for a cause and send its first step; None when it already exists."""
     row = _new(task, rule, key, level, ctx)
-    if session.get(Escalation, row.escalation_id) is not None:
+    if _exists(session, task.task_id, row.escalation_id):
         return None
     row.step = 1
     if _send(session, ctx, task, row, muted):
         _schedule_next(row, ctx)
-    session.add(row)
+    save(session, row)
     return row
+
+
+def _exists(session: Session, task_id: str, escalation_id: str) -> bool:
+    known = pending(session)
+    if escalation_id in known.cases:
+        return True
+    if task_id in known.looked_up:
+        return escalation_id in known.stored
+    return session.get(Escalation, escalation_id) is not None
 
 
 def open_red(session: Session, ctx: Context, task: ChasedTask, muted: Muted) -> None:
@@ -123,30 +134,30 @@ def open_red(session: Session, ctx: Context, task: ChasedTask, muted: Muted) -> 
     open_case(session, ctx, task, "red", ctx.today.isoformat(), "red", muted)
 
 
-def _reopen(session: Session, ctx: Context, row: Escalation) -> None:
+def _reopen(session: Session, ctx: Context, row: Case) -> None:
     row.state, row.closed_on, row.closed_reason = "open", None, ""
     unanswered = row.level == "red" and row.acknowledged_at is None
     row.next_on = ctx.after(ctx.rules.escalate.head_after) if unanswered and ctx.rules.on("head") else None
-    session.add(row)
+    save(session, row)
     record(session, ctx, row, "reopened", note="任务再次亮红灯，沿用原督办")
 
 
-def climb(session: Session, ctx: Context, task: ChasedTask, row: Escalation, muted: Muted) -> None:
+def climb(session: Session, ctx: Context, task: ChasedTask, row: Case, muted: Muted) -> None:
     """The step due on `row.next_on`: the held one, the paused one again, or the next rung."""
     if row.state == "paused":
         row.step += 1
         row.acknowledged_at = None
     elif row.state == "open" and not _rung_up(row, ctx):
         row.next_on = None
-        session.add(row)
+        save(session, row)
         return
     row.state = "open"
     if _send(session, ctx, task, row, muted):
         _schedule_next(row, ctx)
-    session.add(row)
+    save(session, row)
 
 
-def _rung_up(row: Escalation, ctx: Context) -> bool:
+def _rung_up(row: Case, ctx: Context) -> bool:
     """Move `row` one rung up; False at the top or where the next rule is switched off."""
     repeats = ctx.rules.chase.repeat_after
     if row.level == "reminder" and row.step < len(repeats):
@@ -161,40 +172,84 @@ def _rung_up(row: Escalation, ctx: Context) -> bool:
     return False
 
 
-def tick(session: Session, ctx: Context) -> int:
-    """Every dated rule for one China day; returns how many escalations moved or opened."""
+Checkpoint = Callable[[], None]
+CHUNK = 1000
+
+
+def tick(session: Session, ctx: Context, checkpoint: Checkpoint = lambda: None) -> int:
+    """Every dated rule for one China day; returns how many escalations moved or opened.
+
+    `checkpoint` is called after each chunk of tasks: the handler commits there, so the day of a
+    month's 临近提醒 holds one chunk in memory, not a county's tasks. Re-running a day after a
+    crash half-way skips what was done: every escalation's id is its cause's.
+    """
     if not ctx.calendar.is_working_day(ctx.today):
         return 0
     muted = in_force(session, ctx.today)
-    return (
-        _step_ladder(session, ctx, muted)
-        + _advance_reports(session, ctx, muted)
-        + _advance_dues(session, ctx, muted)
-        + _missing_reports(session, ctx, muted)
-        + _missing_receipts(session, ctx, muted)
+    return sum(
+        rule(session, ctx, muted, checkpoint)
+        for rule in (_step_ladder, _advance_reports, _advance_dues, _missing_reports, _missing_receipts)
     )
 
 
-def _due(session: Session, column: object, today: date) -> list[ChasedTask]:
-    return list(session.exec(select(ChasedTask).where(column <= today).order_by(col(ChasedTask.task_id))).all())  # type: ignore[operator]
+def _due(session: Session, column: Any, today: date, checkpoint: Checkpoint) -> Iterator[ChasedTask]:
+    """The tasks a dated rule is due for, a chunk at a time with their escalations' ids looked up."""
+    after = ""
+    while True:
+        stmt = select(ChasedTask).where(column <= today, col(ChasedTask.task_id) > after)
+        tasks = list(session.exec(stmt.order_by(col(ChasedTask.task_id)).limit(CHUNK)).all())
+        if not tasks:
+            return
+        _look_up(session, [t.task_id for t in tasks])
+        yield from tasks
+        after = tasks[-1].task_id
+        checkpoint()
 
 
-def _step_ladder(session: Session, ctx: Context, muted: Muted) -> int:
-    stmt = select(Escalation).where(
-        col(Escalation.state).in_([*OPEN_STATES, "held"]), col(Escalation.next_on) <= ctx.today
-    )
-    rows = list(session.exec(stmt.order_by(col(Escalation.escalation_id))).all())
-    for row in rows:
-        task = session.get(ChasedTask, row.task_id)
-        if task is not None:
-            climb(session, ctx, task, row, muted)
-    return len(rows)
+def _look_up(session: Session, task_ids: list[str], chunk: int = 500) -> None:
+    known = pending(session)
+    fresh = [t for t in task_ids if t not in known.looked_up]
+    for start in range(0, len(fresh), chunk):
+        part = fresh[start : start + chunk]
+        stmt = select(Escalation.escalation_id).where(col(Escalation.task_id).in_(part))
+        known.stored.update(session.exec(stmt).all())
+        known.looked_up.update(part)
 
 
-def _advance_reports(session: Session, ctx: Context, muted: Muted) -> int:
+def _step_ladder(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
+    moved, after = 0, ""
+    while True:
+        stmt = select(Escalation).where(
+            col(Escalation.state).in_([*OPEN_STATES, "held"]),
+            col(Escalation.next_on) <= ctx.today,
+            col(Escalation.escalation_id) > after,
+        )
+        rows = list(session.exec(stmt.order_by(col(Escalation.escalation_id)).limit(CHUNK)).all())
+        if not rows:
+            return moved
+        tasks = _tasks(session, {row.task_id for row in rows})
+        for row in rows:
+            if (task := tasks.get(row.task_id)) is not None:
+                climb(session, ctx, task, row, muted)
+        moved += len(rows)
+        after = rows[-1].escalation_id
+        checkpoint()
+
+
+def _tasks(session: Session, ids: set[str], chunk: int = 500) -> dict[str, ChasedTask]:
+    """Many tasks by id with a query per `chunk` instead of one per task."""
+    found: dict[str, ChasedTask] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), chunk):
+        stmt = select(ChasedTask).where(col(ChasedTask.task_id).in_(ordered[start : start + chunk]))
+        found.update((t.task_id, t) for t in session.exec(stmt).all())
+    return found
+
+
+def _advance_reports(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
     raised = 0
     days = ctx.rules.advance.report_days
-    for task in _due(session, ChasedTask.advance_on, ctx.today):
+    for task in _due(session, ChasedTask.advance_on, ctx.today, checkpoint):
         period = advance_period(task, ctx.today)
         if period is None or not ctx.rules.on("advance_report"):
             task.advance_on = None
@@ -208,9 +263,9 @@ def _advance_reports(session: Session, ctx: Context, muted: Muted) -> int:
     return raised
 
 
-def _advance_dues(session: Session, ctx: Context, muted: Muted) -> int:
+def _advance_dues(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
     raised = 0
-    for task in _due(session, ChasedTask.due_advance_on, ctx.today):
+    for task in _due(session, ChasedTask.due_advance_on, ctx.today, checkpoint):
         if task.due_date and task.due_date >= ctx.today:
             raised += (
                 open_case(session, ctx, task, "advance_due", task.due_date.isoformat(), "advance", muted) is not None
@@ -220,9 +275,9 @@ def _advance_dues(session: Session, ctx: Context, muted: Muted) -> int:
     return raised
 
 
-def _missing_reports(session: Session, ctx: Context, muted: Muted) -> int:
+def _missing_reports(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
     raised = 0
-    for task in _due(session, ChasedTask.report_check_on, ctx.today):
+    for task in _due(session, ChasedTask.report_check_on, ctx.today, checkpoint):
         period = next_unreported(task)
         task.report_check_on = None
         if period is not None and period.end < ctx.today:
@@ -233,7 +288,7 @@ def _missing_reports(session: Session, ctx: Context, muted: Muted) -> int:
     return raised
 
 
-def _missing_receipts(session: Session, ctx: Context, muted: Muted) -> int:
+def _missing_receipts(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
     stmt = select(PendingReceipt).where(
         PendingReceipt.chase_on <= ctx.today,
         PendingReceipt.signed == False,  # noqa: E712
@@ -243,8 +298,9 @@ def _missing_receipts(session: Session, ctx: Context, muted: Muted) -> int:
     for receipt in session.exec(stmt.order_by(col(PendingReceipt.task_id))).all():
         due.setdefault(receipt.task_id, []).append(receipt)
     raised = 0
+    tasks = _tasks(session, set(due))
     for task_id, receipts in due.items():
-        task = session.get(ChasedTask, task_id)
+        task = tasks.get(task_id)
         for receipt in receipts:
             receipt.chased = True
             session.add(receipt)

@@ -10,6 +10,7 @@ from services.notify import ladder
 from services.notify.cases import OPEN_STATES, close
 from services.notify.context import Context
 from services.notify.models import ChasedTask, Escalation, PendingReceipt
+from services.notify.pending import save
 from services.notify.schedule import chaseable, period_label_end, receipt_chase_on, reschedule
 from services.notify.silences import in_force
 
@@ -88,7 +89,7 @@ def _assign_receipts(session: Session, ctx: Context, task: ChasedTask) -> None:
         )
         if not row.signed and not row.chased:
             row.chase_on = receipt_chase_on(row.assigned_on, task, ctx.rules, ctx.calendar)
-        session.add(row)
+        save(session, row)
 
 
 def apply_status(session: Session, ctx: Context, event: StatusChanged) -> None:

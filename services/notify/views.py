@@ -16,6 +16,7 @@ from services.notify import cases
 from services.notify.handlers import Chase
 from services.notify.history import search_history, task_history
 from services.notify.models import Escalation, Silence
+from services.notify.pending import commit
 from services.notify.schemas import AckIn, EscalationPublic, HistoryPublic, RulesPublic, SilenceIn, SilencePublic
 from services.notify.service import check_may_acknowledge, list_escalations, require_escalation
 from services.notify.silences import list_silences, require_silence, validate
@@ -96,7 +97,7 @@ def ack_escalation(
     audit(session, principal=principal, action="escalation.ack", target=escalation_id, now=ctx.now, request=body)
     actor = principal.actor + (f"（{body.by}）" if body.by else "")
     cases.acknowledge(session, ctx, row, actor=actor, comment=body.comment)
-    session.commit()
+    commit(session)
     return _public(row)
 
 

@@ -47,12 +47,15 @@ class ProgressTask(SQLModel, table=True):
     task_version: int = 0
     removed: bool = False
     percent: float = 0.0
-    expected_percent: float = 0.0
+    expected_percent: float = 0.0  # as of the last judgement; reads recompute it for today
     flag: str = Field(default="blue", index=True, max_length=10)
     rule: str = Field(default="", max_length=20)
     reason: str = ""
     overdue: bool = False
     missed_periods: int = 0
+    # The next day time alone may change the flag or rule (`judgement_dates`); the daily tick
+    # re-judges only the tasks due, and None until first judged.
+    judge_on: date | None = Field(default=None, index=True)
     unacknowledged_since: date | None = None
     reported_through: date | None = None
     last_report_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -24,6 +24,7 @@ from services.progress.models import Closeout, Extension, ProgressReport, Progre
 from services.progress.reports import authorise_unit, task_not_found
 from services.progress.rollups import DIMENSIONS, label, tally
 from services.progress.schemas import RollupsPublic, TaskStatus
+from services.progress.status import Rules, rejudge
 from services.progress.units import unit_names
 
 _TASKS = ProgressTask.__table__  # type: ignore[attr-defined]
@@ -71,6 +72,13 @@ def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
 
 
+def todays_figures(task: Any, today: date, rules: Rules) -> dict[str, Any]:
+    """序时进度 and the reason of a stored task as a judgement today would give them."""
+    copy = SimpleNamespace(**task)
+    _old, verdict = rejudge(copy, today, rules)
+    return {"expected_percent": verdict.expected_percent, "reason": verdict.reason}
+
+
 def task_status(
     *,
     conn: Connection,
@@ -80,8 +88,13 @@ def task_status(
     limit: int,
     offset: int,
     viewer: Principal | None = None,
+    rules: Rules | None = None,
 ) -> TaskStatus:
-    """A task's status and history; a unit reads only the tasks it hosts or helps with."""
+    """A task's status and history; a unit reads only the tasks it hosts or helps with.
+
+    With `rules`, the figures that move every day (序时进度 and the reason) are as of `today`,
+    not of the task's last judgement.
+    """
     found = _Q_TASK.mappings(conn, {"task_id": task_id})
     task = found[0] if found else None
     if task is None or task["removed"]:
@@ -89,6 +102,8 @@ def task_status(
     if viewer is not None and viewer.role == "unit":
         authorise_unit(viewer, SimpleNamespace(**task))
     unsigned = [unit_id for (unit_id,) in _Q_UNSIGNED.rows(conn, {"task_id": task_id})]
+    if rules is not None:
+        task = {**task, **todays_figures(task, today, rules)}
     last = task["last_report_at"]
     return TaskStatus.model_validate(
         {

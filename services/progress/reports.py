@@ -178,6 +178,7 @@ _TASK_CHANGES = (
     "overdue",
     "flag",
     "rollup",
+    "judge_on",
 )
 
 

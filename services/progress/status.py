@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from proto.clock import ClockTicked
@@ -23,12 +23,16 @@ from services.common.workdays import WorkCalendar
 from services.common.workdaysfile import load_calendar
 from services.progress import supervision
 from services.progress.flags import Thresholds, Verdict, judge
+from services.progress.judgement_dates import next_judgement
 from services.progress.models import ProgressTask
 from services.progress.rollups import Deltas, add_delta, apply_rollups, flush_rollups, stage_rollup
 from services.progress.settings import ProgressSettings
 from services.progress.units import unit_names
 
 TICK_CONSUMER = "progress-clock-tick"
+# `judge_on` of a task time alone will never change (done, closed, not supervised): NULL is kept
+# for "not judged yet", which the next tick judges.
+NEVER = date(9999, 12, 31)
 TICK_CHUNK = 1000
 
 
@@ -125,6 +129,7 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
     task.missed_periods = missed
     task.overdue = verdict.rule == "overdue"
     task.flag = verdict.flag
+    task.judge_on = next_judgement(task, today, rules) or NEVER
     return old, verdict
 
 
@@ -200,16 +205,19 @@ _TICK_COLUMNS = (
     "overdue",
     "flag",
     "rollup",
+    "judge_on",
 )
-_JUDGED = ("expected_percent", "reason", "rule", "missed_periods", "overdue", "flag", "rollup")
+_JUDGED = ("expected_percent", "reason", "rule", "missed_periods", "overdue", "flag", "rollup", "judge_on")
 
 
 def apply_clock_tick(*, session: Session, subjects: Subjects, event: ClockTicked, rules: Rules) -> int:
     """Time passing can turn a task yellow or red without any report.
 
-    Open tasks are re-judged in chunks of plain rows (only the columns the rule reads), each chunk
-    its own transaction writing back only the tasks whose judgement changed: re-judging a day
-    twice changes nothing, so a crash half-way is simply redone at the redelivery.
+    Only the tasks whose `judge_on` has come are re-judged (each judgement sets the next day
+    time alone may change its verdict), in chunks of plain rows (only the columns the rule reads),
+    each chunk its own transaction writing back only the tasks whose judgement changed:
+    re-judging a day twice changes nothing, so a crash half-way is simply redone at the
+    redelivery.
     """
     if seen(session, TICK_CONSUMER, event.event_id):
         return 0
@@ -223,7 +231,12 @@ def apply_clock_tick(*, session: Session, subjects: Subjects, event: ClockTicked
     while True:
         rows = session.execute(
             select(*columns)
-            .where(table.c.task_id > after, table.c.closeout_state != "closed", table.c.removed == False)  # noqa: E712
+            .where(
+                table.c.task_id > after,
+                table.c.closeout_state != "closed",
+                table.c.removed == False,  # noqa: E712
+                or_(table.c.judge_on.is_(None), table.c.judge_on <= event.today),
+            )
             .order_by(table.c.task_id)
             .limit(TICK_CHUNK)
         ).all()

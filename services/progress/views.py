@@ -151,6 +151,7 @@ async def get_task_status(
     task_id: str,
     reader: AnyRoleDep,
     runtime: RuntimeDep,
+    rules: RulesDep,
     limit: Annotated[Limit, Query(description="Reports of the history to return, newest first.")] = 50,
     offset: Offset = 0,
 ) -> TaskStatus:
@@ -165,6 +166,7 @@ async def get_task_status(
                 limit=limit,
                 offset=offset,
                 viewer=reader,
+                rules=rules,
             )
 
     return await runtime.run_db(read)

@@ -26,6 +26,7 @@ from services.notify import ladder, process
 from services.notify.context import Context
 from services.notify.models import TABLES, Escalation, HistoryEntry
 from services.notify.outgoing import OutgoingStep
+from services.notify.pending import commit
 from services.notify.rules import Rules
 
 SUBJECTS = Subjects("t")
@@ -90,7 +91,7 @@ class Sim:
     def _apply(self, apply: Callable[[Session, Context, Any], object], event: Any) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
             apply(session, self.context(), event)
-            session.commit()
+            commit(session)
 
     def task(self, event: TaskUpserted) -> None:
         self._apply(process.apply_task, event)
@@ -122,8 +123,9 @@ class Sim:
     def tick(self, day: date) -> int:
         self.today = day
         with Session(self.engine, expire_on_commit=False) as session:
-            moved = ladder.tick(session, self.context())
-            session.commit()
+            with session.no_autoflush:
+                moved = ladder.tick(session, self.context(), lambda: commit(session))
+            commit(session)
         return moved
 
     def run_to(self, last: date, on_day: Callable[[date], None] | None = None) -> None:

@@ -104,6 +104,7 @@ def test_acknowledgement_pauses_the_ladder_and_the_step_comes_back_if_the_cause_
 
     from services.notify import cases
     from services.notify.models import Escalation
+    from services.notify.pending import commit
 
     _september(sim)
     sim.today = date(2026, 10, 8)
@@ -113,7 +114,7 @@ def test_acknowledgement_pauses_the_ladder_and_the_step_comes_back_if_the_cause_
         cases.acknowledge(
             session, sim.context(), session.get(Escalation, row.escalation_id), actor="unit:x", comment="已部署"
         )
-        session.commit()
+        commit(session)
     sim.run_to(date(2026, 10, 30))
     red = [(s.raised_on, s.title.split("】")[0]) for s in sim.steps if s.escalation_id == row.escalation_id]
     # Paused five working days (9, Sat 10 调休, 12, 13, 14): raised again on the 14th, the head five later.
