@@ -35,7 +35,7 @@ def _token_consumer(service: str) -> Consumer:
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "ingest": ("notice.parsed",),
     "registry": ("task.upserted",),
-    "progress": ("progress.reported", "status.changed", "token.changed.*"),
+    "progress": ("progress.reported", "status.changed", "token.changed.*", "bulletin.published"),
     "notify": ("escalation.raised.>", "clock.tick", "bulletin.published"),
 }
 CONSUMES: dict[str, tuple[Consumer, ...]] = {
@@ -44,6 +44,8 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
     "progress": (
         Consumer("task.upserted", "progress-task-upserted"),
         Consumer("clock.tick", "progress-clock-tick"),
+        Consumer("escalation.raised.head.>", "progress-escalation-head"),
+        Consumer("clock.tick", "progress-bulletin-schedule"),
         _token_consumer("progress"),
     ),
     "notify": (Consumer("status.changed", "notify-status-changed"), _token_consumer("notify")),

@@ -178,6 +178,7 @@ def create_draft(
     actor: str,
     bulletin_id: str | None = None,
     schedule_rule: str | None = None,
+    comments: str = "",
 ) -> Bulletin:
     bulletin_id = bulletin_id or uuid.uuid4().hex[:16]
     row = Bulletin(
@@ -188,6 +189,7 @@ def create_draft(
         period_start=period.start,
         period_end=period.end,
         title=layout.title.format(period=bulletin_periods.name_zh(period)),
+        comments=comments,
         main_to=list(layout.main_to),
         copy_to=list(layout.copy_to),
         figures=count(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
@@ -166,3 +166,61 @@ class TaskStatus(BaseModel):
     reports: list[dict[str, object]]
     extensions: list[dict[str, object]]
     closeouts: list[dict[str, object]]
+
+
+AddressLine = Annotated[Line, Field(min_length=1, max_length=200)]
+
+
+class BulletinIn(BaseModel):
+    """A bulletin to draft: the notices, and the period as a label or as from–to (both days included)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    notices: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=50, description="The notices' 文号 or ids; one bulletin covers them together."
+    )
+    period: Line | None = Field(
+        default=None, max_length=40, description="2026-11 (month), 2026-11-上旬 (旬), 2026-Q4 (quarter)."
+    )
+    from_: Day | None = Field(default=None, alias="from", description="First day of a from–to period.")
+    to: Day | None = Field(default=None, description="Last day of a from–to period.")
+    main_to: list[AddressLine] | None = Field(default=None, max_length=50, description="主送 (default: the settings').")
+    copy_to: list[AddressLine] | None = Field(default=None, max_length=50, description="抄送 (default: the settings').")
+    comments: Text = Field(default="", max_length=5000, description="The office's comments (下步工作要求).")
+
+
+class BulletinPatch(BaseModel):
+    """What the office may change in a draft: its comments and its 主送/抄送 lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comments: Text | None = Field(default=None, max_length=5000)
+    main_to: list[AddressLine] | None = Field(default=None, max_length=50)
+    copy_to: list[AddressLine] | None = Field(default=None, max_length=50)
+
+
+class BulletinPublic(BaseModel):
+    bulletin_id: str
+    state: Literal["draft", "published"]
+    title: str
+    doc_no: str | None
+    notices: list[str]
+    period_label: str
+    period_start: date
+    period_end: date
+    comments: str
+    main_to: list[str]
+    copy_to: list[str]
+    schedule_rule: str | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    links: dict[str, str] = Field(description="URL paths of the .docx, .html and .xlsx renderings.")
+    figures: dict[str, Any] | None = Field(
+        default=None, description="Every section's figures (in the answer for one bulletin, not in lists)."
+    )
+
+
+class BulletinsPublic(BaseModel):
+    data: list[BulletinPublic]
+    count: int
