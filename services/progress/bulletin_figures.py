@@ -115,6 +115,7 @@ def _group_row(key: str, name: str, tasks: Sequence[TaskAsOf], due: Sequence[Due
         **{f"reports_{k}": v for k, v in reporting.items()},
         "on_time_rate": _rate(reporting["on_time"], reporting["due"]),
         "completion_rate": _rate(counts["closed"], counts["total"]),
+        "average_completion": round(sum(t.percent for t in tasks) / len(tasks), 1) if tasks else 0.0,
         "_counts": counts,
     }
 

@@ -120,11 +120,23 @@ class RollupRow(BaseModel):
     closed: int
     overdue: int
     average_completion: float
+    on_time_rate: float | None = Field(
+        default=None, description="With period=: share of the reports due in the period that came in on time, in %."
+    )
+    completion_rate: float | None = Field(default=None, description="With period=: share of tasks closed (办结), in %.")
+    score: float | None = Field(default=None, description="With period= or sort=score, by unit: the ranking score.")
+    rank: int | None = Field(default=None, description="With period= or sort=score, by unit: the rank by score.")
 
 
 class RollupsPublic(BaseModel):
     by: str
-    notice: str | None = Field(default=None, description="The notice (文号 or id) the roll-ups were limited to.")
+    notice: str | None = Field(
+        default=None, description="The notice (文号 or id) the roll-ups were limited to, when only one was named."
+    )
+    notices: list[str] = Field(default_factory=list, description="Every notice named (文号 or id).")
+    period: str | None = Field(
+        default=None, description="The period whose end the figures stand at (with period= or sort=score)."
+    )
     data: list[RollupRow]
     count: int
 

@@ -222,6 +222,16 @@ async def _flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, nat
         [row] = _rows(app, Bulletin)
         assert (row.comments, row.doc_no) == ("请各单位<立即>整改。", "兖督通〔2026〕1号")
 
+        # The roll-ups of one or several notices, as of a period's end, by score.
+        query = [("by", "unit"), ("notice", DOC_NO), ("notice", DOC_NO), ("period", "2026-03"), ("sort", "score")]
+        ranked = await client.get(f"{P}/status", params=query)
+        assert ranked.status_code == 200, ranked.text
+        assert ranked.json()["period"] == "2026-03" and ranked.json()["notices"] == [DOC_NO, DOC_NO]
+        assert [r["rank"] for r in ranked.json()["data"]] == sorted(r["rank"] for r in ranked.json()["data"])
+        _error(await client.get(f"{P}/status", params={"by": "unit", "sort": "best"}), 422, "invalid_request")
+        _error(await client.get(f"{P}/status", params={"by": "unit", "period": "2026-13"}), 422, "period_invalid")
+        _error(await client.get(f"{P}/status", params={"by": "unit", "notice": "x" * 201}), 422, "invalid_request")
+
         # Units read it once published.
         assert (await client.get(f"{P}/bulletins", headers=unit_headers)).json()["count"] == 1
         docx = await client.get(f"{P}/bulletins/{bid}.docx", headers=unit_headers)

@@ -29,6 +29,7 @@ from services.progress import bulletins, closeout, receipts
 from services.progress.bulletin_figures import Options
 from services.progress.bulletin_periods import parse
 from services.progress.models import BulletinMark
+from services.progress.reads import period_rollups
 from services.progress.reports import record_report
 from services.progress.schemas import ReportIn
 from tests.progress.conftest import DOC, OFFICE, RULES, SUBJECTS, unit, upsert
@@ -309,3 +310,38 @@ def test_period_labels() -> None:
     assert (parse("2026-Q4").start, parse("2026-Q4").end) == (date(2026, 10, 1), date(2026, 12, 31))
     assert (parse("2026-11-下旬").start, parse("2026-11-下旬").end) == (date(2026, 11, 21), date(2026, 11, 30))
     assert parse("2026-11-01~2026-11-15").end - parse("2026-11-01~2026-11-15").start == timedelta(days=14)
+
+
+def test_roll_ups_as_of_a_period_sorted_by_score(session: Session) -> None:
+    build(session)
+    upsert(session, number=1, hosts=("甲局",), cos=(), doc="示政发〔2026〕10号", notice_id="n2", today=date(2026, 9, 1))
+
+    def ask(**kw: Any) -> Any:
+        base: dict[str, Any] = {"by": "unit", "notices": [DOC], "period": "2026-11", "sort": "score"}
+        return period_rollups(
+            session=session, today=date(2026, 12, 5), rules=RULES, options=LAYOUT.options, **(base | kw)
+        )
+
+    ranked = ask()
+    assert [(r.label, r.score, r.rank, r.on_time_rate) for r in ranked.data] == [
+        ("甲局", 90.0, 1, 100.0),
+        ("乙局", 80.0, 2, 50.0),
+        ("丙局", 30.0, 3, 0.0),
+        ("丁局", 20.0, 4, 50.0),
+    ]
+    assert (ranked.period, ranked.notice) == ("2026-11", DOC)
+    assert [r.key for r in ask(sort="key").data] == sorted(r.key for r in ranked.data)
+    both = ask(notices=[DOC, "n2"])
+    assert next(r for r in both.data if r.label == "甲局").total == 3
+    assert ask(period=None).period == "2026-11"  # the last whole month
+    for kw, code in (
+        ({"by": "chapter"}, "rollup_unknown"),
+        ({"by": "leader"}, "rollup_sort_unknown"),
+        ({"period": "2026-12"}, "period_not_over"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            ask(**kw)
+        assert refused.value.code == code
+    with pytest.raises(ApiError) as unknown:
+        ask(notices=[DOC, "无此通知"])
+    assert (unknown.value.status, unknown.value.code) == (404, "notice_not_found")
