@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -105,7 +106,8 @@ def _rewind(
         if mine is None or report_rank(report) > report_rank(mine):
             latest[report.unit_id] = report
     task.percent = task_completion(task, latest)
-    ends = [periods.parse_period(rules.period_kind(task), r.period).end for r in reports if _labelled(r, task, rules)]
+    kind = rules.period_kind(task)
+    ends = [found.end for r in reports if (found := _period(kind, r.period))]
     task.reported_through = max(ends, default=None)
     task.closeout_state = "closed" if closed_at else ""
     if extended:
@@ -114,12 +116,13 @@ def _rewind(
     task.unacknowledged_since = min(pending, default=None)
 
 
-def _labelled(report: Any, task: Any, rules: Rules) -> bool:
+@lru_cache(maxsize=4096)  # a bulletin asks it of every report of the notice: a few dozen labels
+def _period(kind: str, label: str | None) -> Period | None:
+    """The reporting period a report's label names, in the notice's kind; None for another kind's label."""
     try:
-        periods.parse_period(rules.period_kind(task), report.period or "")
+        return periods.parse_period(kind, label or "")
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _signed(receipt: Any, end: datetime) -> bool:
@@ -168,9 +171,8 @@ def _due_reports(
     closed_on = rules.day(closed_at) if closed_at else None
     received: dict[str, list[tuple[date, date]]] = defaultdict(list)
     for report in reports:
-        if _labelled(report, task, rules):
-            start = periods.parse_period(kind, report.period).start
-            received[report.unit_id].append((start, rules.day(report.received_at)))
+        if found := _period(kind, report.period):
+            received[report.unit_id].append((found.start, rules.day(report.received_at)))
     found = []
     reporting = periods.period_containing(kind, since)
     while (deadline := reporting.end + timedelta(days=rules.grace_days)) <= period.end:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from docx import Document as new_document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -61,15 +62,34 @@ def repeat_header(table: Table) -> None:
     tr_pr.append(header)
 
 
-def _table(doc: object, section: Section) -> None:
-    table: Table = doc.add_table(rows=1, cols=len(section.headers))  # type: ignore[attr-defined]
+def _table_style(doc: object) -> object:
+    """A paragraph style for table text (仿宋_GB2312 五号): one style, not a font per cell, keeps big tables fast."""
+    style = doc.styles.add_style("通报表格", WD_STYLE_TYPE.PARAGRAPH)  # type: ignore[attr-defined]
+    style.base_style = doc.styles["Normal"]  # type: ignore[attr-defined]
+    style.font.name, style.font.size = BODY_FONT, Pt(TABLE_PT)
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    style.paragraph_format.space_after = Pt(0)
+    return style
+
+
+def _table(doc: object, section: Section, style: object) -> None:
+    # The style's id set on each paragraph's XML: `Paragraph.style = …` scans every style of the
+    # document per call, which cost 5 s for a table of 2,000 rows.
+    style_id = style.style_id  # type: ignore[attr-defined]
+    width = len(section.headers)
+    table: Table = doc.add_table(rows=len(section.rows) + 1, cols=width)  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, header in zip(table.rows[0].cells, section.headers, strict=True):
-        set_font(cell.paragraphs[0].add_run(header), HEADING_FONT, TABLE_PT)
-    for row in section.rows:
-        for cell, value in zip(table.add_row().cells, row, strict=True):
-            set_font(cell.paragraphs[0].add_run(str(value)), BODY_FONT, TABLE_PT)
+    cells = table._cells  # every cell at once: `rows[i].cells` walks the whole grid each time
+    for index, header in enumerate(section.headers):
+        paragraph = cells[index].paragraphs[0]
+        paragraph._p.style = style_id
+        set_font(paragraph.add_run(header), HEADING_FONT, TABLE_PT)
+    for r, row in enumerate(section.rows, start=1):
+        for c, value in enumerate(row):
+            paragraph = cells[r * width + c].paragraphs[0]
+            paragraph._p.style = style_id
+            paragraph.add_run(str(value))
     repeat_header(table)
 
 
@@ -102,6 +122,7 @@ def render(document: Document) -> bytes:
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _page_number(footer)
 
+    style = _table_style(doc)
     _paragraph(doc, document.doc_no, align=WD_ALIGN_PARAGRAPH.CENTER)
     title = document.title + ("（草稿）" if document.draft else "")
     _paragraph(doc, title, TITLE_FONT, TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -112,7 +133,7 @@ def render(document: Document) -> bytes:
         for text in section.paragraphs:
             _paragraph(doc, text, indent=True)
         if section.headers and section.rows:
-            _table(doc, section)
+            _table(doc, section, style)
     _paragraph(doc, document.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(doc, document.dated, align=WD_ALIGN_PARAGRAPH.RIGHT)
     if document.copy_to:
