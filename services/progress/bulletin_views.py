@@ -92,10 +92,10 @@ def get_bulletins(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> BulletinsPublic:
-    published_only = reader.role == "unit" or state == "published"
-    rows = bulletins.listing(session, published_only=published_only, limit=limit, offset=offset)
-    if state == "draft":
-        rows = [r for r in rows if r.state == "draft"] if reader.role != "unit" else []
+    if reader.role == "unit":  # a unit reads published bulletins only
+        rows = [] if state == "draft" else bulletins.listing(session, state="published", limit=limit, offset=offset)
+    else:
+        rows = bulletins.listing(session, state=state, limit=limit, offset=offset)
     data = [public(r, figures=False) for r in rows]
     return BulletinsPublic(data=data, count=len(data))
 

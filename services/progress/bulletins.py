@@ -212,10 +212,11 @@ def get(session: Session, bulletin_id: str, *, published_only: bool = False) -> 
     return row
 
 
-def listing(session: Session, *, published_only: bool, limit: int, offset: int) -> list[Bulletin]:
+def listing(session: Session, *, state: str | None, limit: int, offset: int) -> list[Bulletin]:
+    """Bulletins, latest period first; `state` keeps only drafts or only published ones."""
     stmt = select(Bulletin)
-    if published_only:
-        stmt = stmt.where(Bulletin.state == "published")
+    if state is not None:
+        stmt = stmt.where(Bulletin.state == state)
     stmt = stmt.order_by(col(Bulletin.period_end).desc(), col(Bulletin.created_at).desc(), col(Bulletin.bulletin_id))
     return list(session.exec(stmt.offset(offset).limit(limit)).all())
 

@@ -186,7 +186,7 @@ AddressLine = Annotated[Line, Field(min_length=1, max_length=200)]
 class BulletinIn(BaseModel):
     """A bulletin to draft: the notices, and the period as a label or as from–to (both days included)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     notices: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(
         min_length=1, max_length=50, description="The notices' 文号 or ids; one bulletin covers them together."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -215,7 +216,8 @@ async def get_rollups(
                 options=Layout.from_settings(runtime.settings).options,
             )
 
-    return await runtime.run_db(read_as_of)
+    # Off the event loop whatever the database: it re-judges every task of the notices (~0.7 s at 2,000).
+    return await asyncio.to_thread(read_as_of)
 
 
 @router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])

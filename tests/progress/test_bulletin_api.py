@@ -75,6 +75,7 @@ def _check_docx(content: bytes, doc_no: str, title: str) -> None:
     doc = Document(io.BytesIO(content))
     texts = [p.text for p in doc.paragraphs]
     assert texts[0] == doc_no and texts[1] == title
+    assert texts[-3:] == ["督查室", "2026年4月5日", "抄送：县政府办公室。"]
     assert "主送" not in texts[2] and texts[2].endswith("：")
     assert "一、总体情况" in texts and "三、各单位落实情况及排名" in texts
     heading = next(p for p in doc.paragraphs if p.text == "一、总体情况")
@@ -234,6 +235,12 @@ async def _flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, nat
 
         # Units read it once published.
         assert (await client.get(f"{P}/bulletins", headers=unit_headers)).json()["count"] == 1
+        assert (await client.get(f"{P}/bulletins", params={"state": "draft"}, headers=unit_headers)).json()[
+            "count"
+        ] == 0
+        assert (await client.get(f"{P}/bulletins", params={"state": "draft"})).json()["count"] == 0
+        assert (await client.get(f"{P}/bulletins", params={"state": "published"})).json()["count"] == 1
+        _error(await client.get(f"{P}/bulletins", params={"state": "old"}), 422, "invalid_request")
         docx = await client.get(f"{P}/bulletins/{bid}.docx", headers=unit_headers)
         assert docx.status_code == 200, docx.text
         _check_docx(docx.content, "兖督通〔2026〕1号", "关于2026年3月重点工作任务落实情况的通报")
@@ -264,4 +271,12 @@ async def _flow(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock, nat
 
 async def test_bulletins_over_http(nats_server: NatsServer, subject_root: str, tmp_path: Path) -> None:
     async with running(nats_server, subject_root, tmp_path, None) as (app, client, clock):
+        await _flow(app, client, clock, nats_server.url, subject_root)
+
+
+@pytest.mark.postgres
+async def test_bulletins_over_http_on_postgres(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path, pg_databases: dict[str, str]
+) -> None:
+    async with running(nats_server, subject_root, tmp_path, pg_databases) as (app, client, clock):
         await _flow(app, client, clock, nats_server.url, subject_root)
