@@ -7,7 +7,7 @@ import io
 import json
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from proto.clock import ClockTicked
 from proto.escalation import EscalationRaised
 from proto.subjects import Subjects, unit_token
 from services.common.clock import ManualClock
@@ -280,3 +281,36 @@ async def test_bulletins_over_http_on_postgres(
 ) -> None:
     async with running(nats_server, subject_root, tmp_path, pg_databases) as (app, client, clock):
         await _flow(app, client, clock, nats_server.url, subject_root)
+
+
+async def test_a_scheduled_bulletin_is_drafted_once_on_its_day(
+    nats_server: NatsServer, subject_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LUOSHI_PROGRESS_BULLETIN_SCHEDULE", json.dumps(["每月5日通报上月"]))
+    async with running(nats_server, subject_root, tmp_path, None) as (app, client, clock):
+        await _tasks(client)
+        subjects = Subjects(subject_root)
+        watcher = await nats.connect(nats_server.url)
+        try:
+            js = watcher.jetstream()
+            clock.set(datetime(2026, 4, 4, 16, 5))  # 00:05 on 5 April in Beijing
+            for event_id in ("tick-2026-04-05", "tick-2026-04-05-again"):
+                tick = ClockTicked(event_id=event_id, source="notify", today=date(2026, 4, 5))
+                await js.publish(
+                    subjects.clock_tick, tick.model_dump_json().encode(), headers={"Nats-Msg-Id": event_id}
+                )
+
+            async def drafted() -> list[Any]:
+                return _rows(app, Bulletin)
+
+            await eventually(drafted, what="the scheduled draft")
+            await asyncio.sleep(0.5)
+            [row] = _rows(app, Bulletin)
+            assert (row.state, row.period_label, row.schedule_rule, row.notices) == (
+                "draft",
+                "2026-03",
+                "每月5日通报上月",
+                [DOC_NO],
+            )
+        finally:
+            await watcher.close()
