@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -60,3 +61,16 @@ class StatusChanged(Event):
     supervised: bool = Field(
         default=True, description="False for a task of a notice that is not supervised: nothing is raised for it."
     )
+    period_kind: str | None = Field(
+        default=None, description="The task's reporting period: month, xun (旬) or week; None: the default month."
+    )
+    reported_through: date | None = Field(
+        default=None, description="The last day of the latest reporting period a report covers; None: never."
+    )
+
+
+class ReceiptSigned(Event):
+    """A host unit signed for (签收) a task assigned to it."""
+
+    task_id: str = Field(description="Stable id of the task.")
+    unit_id: str = Field(description="Directory id of the unit that signed.")

@@ -6,7 +6,9 @@ The tree (root ``luoshi`` by default; tests use their own root so they never col
     luoshi.task.upserted                     registry → progress, notify
     luoshi.progress.reported                 progress → notify
     luoshi.status.changed                    progress → notify
-    luoshi.escalation.raised.<level>.<unit>  notify → supervisors (level: reminder|yellow|red…)
+    luoshi.progress.signed                   progress → notify (a host unit signed for a task)
+    luoshi.escalation.raised.<level>.<unit>  notify → supervisors (level: advance|reminder|red|head)
+    luoshi.escalation.leader.<post>.<level>  notify → supervisors (the same, once per lead leader's post)
     luoshi.clock.tick                        the clock → notify
     luoshi.bulletin.published                progress → subscribers
     luoshi.token.changed.<token_id>          progress → every service (token issued or revoked)
@@ -43,6 +45,10 @@ class Subjects:
         return f"{self.root}.progress.reported"
 
     @property
+    def progress_signed(self) -> str:
+        return f"{self.root}.progress.signed"
+
+    @property
     def status_changed(self) -> str:
         return f"{self.root}.status.changed"
 
@@ -60,6 +66,10 @@ class Subjects:
     def escalation_raised_for_id(self, level: str, unit_id: str) -> str:
         """The subject for a unit known by its directory id (already subject-safe ASCII)."""
         return f"{self.root}.escalation.raised.{level}.{unit_id}"
+
+    def escalation_leader(self, post: str, level: str) -> str:
+        """Every step of one leader's tasks: subscribe to `escalation.leader.<post>.>`."""
+        return f"{self.root}.escalation.leader.{post}.{level}"
 
     @property
     def clock_tick(self) -> str:

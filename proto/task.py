@@ -30,6 +30,11 @@ class UnitRef(BaseModel):
         default=False, description="True while the name is not yet mapped to a known unit by the office."
     )
     is_group: bool = Field(default=False, description="A collective name (各镇街) standing for several units.")
+    external: bool = Field(
+        default=False,
+        description="Outside the office's directory scope (a name nobody mapped, or a unit of kind external): "
+        "shown, not chased.",
+    )
 
 
 class LeaderRef(BaseModel):

@@ -4,8 +4,6 @@ from datetime import date
 
 import pytest
 
-from proto.progress import StatusChanged
-from services.notify.ladder import escalation_id, steps_for
 from services.progress.flags import Thresholds, expected_percent, judge
 
 T = Thresholds(yellow_gap=10, red_gap=30)
@@ -38,32 +36,3 @@ def test_flag_rules(percent: float, today: date, flag: str) -> None:
 def test_thresholds_are_configuration() -> None:
     strict = Thresholds(yellow_gap=1, red_gap=5)
     assert judge(percent=40, start=START, due=DUE, today=date(2026, 7, 2), thresholds=strict).flag == "red"
-
-
-def _change(old: str | None, new: str) -> StatusChanged:
-    return StatusChanged(
-        task_id="t1",
-        old_flag=old,
-        new_flag=new,
-        percent=1,
-        expected_percent=50,
-        reason="r",
-        host_units=["甲局", "乙局"],  # type: ignore[arg-type]
-    )
-
-
-def test_ladder_red_escalates_each_host_unit() -> None:
-    steps = steps_for(_change("yellow", "red"))
-    assert [(s.level, s.unit) for s in steps] == [("red", "甲局"), ("red", "乙局")]
-    assert "督办" in steps[0].message
-
-
-def test_ladder_yellow_reminds_and_recovery_is_silent() -> None:
-    assert {s.level for s in steps_for(_change("blue", "yellow"))} == {"reminder"}
-    assert steps_for(_change("red", "blue")) == []
-    assert steps_for(_change("red", "yellow")) == []
-
-
-def test_escalation_ids_are_deterministic() -> None:
-    assert escalation_id("e1", "red", "甲局") == escalation_id("e1", "red", "甲局")
-    assert escalation_id("e1", "red", "甲局") != escalation_id("e2", "red", "甲局")

@@ -302,8 +302,9 @@ def test_a_new_revision_is_written_from_the_models(
     monkeypatch.setattr(migrations, "revisions_dir", lambda _service: folder)
     changed = _with_urgency(tables["notify"])
     engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+    number = len(list(folder.glob("0*.py"))) + 1
     written = migrations.make_revision(engine, "notify", changed, "escalation urgency")
-    assert written.name == "0003_escalation_urgency.py"
+    assert written.name == f"{number:04d}_escalation_urgency.py"
     assert "add_column(sa.Column('urgency', sa.Integer(), nullable=True))" in written.read_text()
     upgrade(engine, "notify", changed)
     assert differences(engine, "notify", changed) == []

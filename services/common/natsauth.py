@@ -35,8 +35,8 @@ def _token_consumer(service: str) -> Consumer:
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "ingest": ("notice.parsed",),
     "registry": ("task.upserted",),
-    "progress": ("progress.reported", "status.changed", "token.changed.*", "bulletin.published"),
-    "notify": ("escalation.raised.>", "clock.tick", "bulletin.published"),
+    "progress": ("progress.reported", "progress.signed", "status.changed", "token.changed.*", "bulletin.published"),
+    "notify": ("escalation.raised.>", "escalation.leader.>", "clock.tick", "bulletin.published"),
 }
 CONSUMES: dict[str, tuple[Consumer, ...]] = {
     "ingest": (_token_consumer("ingest"),),
@@ -48,7 +48,14 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
         Consumer("clock.tick", "progress-bulletin-schedule"),
         _token_consumer("progress"),
     ),
-    "notify": (Consumer("status.changed", "notify-status-changed"), _token_consumer("notify")),
+    "notify": (
+        Consumer("status.changed", "notify-status-changed"),
+        Consumer("task.upserted", "notify-task-upserted"),
+        Consumer("progress.reported", "notify-progress-reported"),
+        Consumer("progress.signed", "notify-progress-signed"),
+        Consumer("clock.tick", "notify-clock-tick"),
+        _token_consumer("notify"),
+    ),
 }
 
 
@@ -107,7 +114,7 @@ def _consumer_api(subjects: Subjects, consumer: Consumer) -> list[str]:
 def supervisor_permissions(subjects: Subjects) -> Permissions:
     """Reads escalations as they are raised (core NATS), nothing else: no publish (rendered as a
     deny of `>`), no JetStream API, so no replay of the stream."""
-    return Permissions(publish=(), subscribe=(subjects.escalation_raised_all,))
+    return Permissions(publish=(), subscribe=(subjects.escalation_raised_all, f"{subjects.root}.escalation.leader.>"))
 
 
 def operator_permissions(subjects: Subjects) -> Permissions:

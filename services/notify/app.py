@@ -6,24 +6,41 @@ from proto.clock import ClockTicked
 from proto.escalation import EscalationRaised
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
-from services.notify.handlers import register_handlers
-from services.notify.models import ClockState, Escalation
+from services.common.workdaysfile import load_calendar
+from services.notify.handlers import Chase, register_handlers
+from services.notify.models import TABLES
+from services.notify.rules import RuleBook
 from services.notify.settings import NotifySettings, get_settings
 from services.notify.views import router
 
 
 def create_runtime(settings: NotifySettings | None = None, clock: Clock | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings or get_settings(), tables=[Escalation, ClockState], clock=clock)
+    return build(settings, clock)[0]
+
+
+def build(settings: NotifySettings | None = None, clock: Clock | None = None) -> tuple[ServiceRuntime, Chase]:
+    """The runtime with its subscribers, and the process they share with the API."""
+    settings = settings or get_settings()
+    runtime = ServiceRuntime(settings, tables=TABLES, clock=clock)
     runtime.publishers.declare(
         runtime.subjects.root + ".escalation.raised.{level}.{unit}",
         EscalationRaised,
-        "An escalation for one unit at one ladder level; subscribe to escalation.raised.> or one unit.",
+        "A step of the chase for one unit at one level (advance, reminder, red, head); "
+        "subscribe to escalation.raised.red.<unit> for all red of one unit, or escalation.raised.>.",
+    )
+    runtime.publishers.declare(
+        runtime.subjects.root + ".escalation.leader.{post}.{level}",
+        EscalationRaised,
+        "The same step once per lead leader's post: escalation.leader.<post>.> is everything of one leader's tasks.",
     )
     runtime.publishers.declare(runtime.subjects.clock_tick, ClockTicked, "A new day on the Luoshi clock.")
-    register_handlers(runtime)
-    return runtime
+    chase = Chase(runtime, RuleBook.load(settings.rules_file), load_calendar(settings.workdays_file))
+    register_handlers(runtime, chase)
+    return runtime, chase
 
 
 def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
-    runtime = create_runtime(settings, clock)
-    return create_service_app(runtime, title="Luoshi notify", description="催办督办 / escalations", routers=[router])
+    runtime, chase = build(settings, clock)
+    app = create_service_app(runtime, title="Luoshi notify", description="催办督办 / escalations", routers=[router])
+    app.state.chase = chase
+    return app

@@ -1,44 +1,255 @@
-"""Which status changes escalate, to whom, and at which level."""
+"""The ladder on the calendar: 临近提醒, 催办 repeated, the climb to 督办 and to the office head.
+
+`tick` runs once per China working day (a holiday raises nothing dated; the next working day
+catches up, since every rule looks for what is due *on or before* today). Each rule reads only
+the rows an index says are due, so an ordinary day touches few of a county's tasks.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from datetime import date
 
-from proto.progress import StatusChanged
-from proto.subjects import unit_token
+from sqlmodel import Session, col, select
+
+from services.common import periods
+from services.notify.cases import OPEN_STATES, case_id, send, step_rule
+from services.notify.context import Context
+from services.notify.history import record
+from services.notify.messages import Cause
+from services.notify.models import ChasedTask, Escalation, PendingReceipt
+from services.notify.schedule import (
+    advance_period,
+    chaseable,
+    next_unreported,
+    period_label_end,
+    reschedule,
+)
+from services.notify.silences import Muted, in_force
 
 
-@dataclass(frozen=True)
-class Step:
-    level: str
-    unit: str
-    message: str
-    unit_id: str
+def unsigned(session: Session, task_id: str) -> list[str]:
+    stmt = select(PendingReceipt.unit_id).where(PendingReceipt.task_id == task_id, PendingReceipt.signed == False)  # noqa: E712
+    return list(session.exec(stmt).all())
 
 
-def escalation_id(cause_event_id: str, level: str, unit: str) -> str:
-    """Deterministic, so a redelivered status change raises the same escalation, not a new one."""
-    return hashlib.sha1(f"{cause_event_id}|{level}|{unit}".encode()).hexdigest()[:24]
+def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Escalation) -> Cause:
+    rule = step_rule(row)
+    if rule in ("advance_report", "report_missing"):
+        return Cause(
+            rule,
+            row.step,
+            period=row.cause_key,
+            period_end=period_label_end(task.period_kind, row.cause_key, ctx.today),
+        )
+    if rule == "advance_due" and task.due_date:
+        return Cause(rule, row.step, days=ctx.calendar.working_days_between(ctx.today, task.due_date))
+    if rule == "receipt_missing":
+        since = session.exec(
+            select(PendingReceipt.assigned_on)
+            .where(PendingReceipt.task_id == task.task_id)
+            .order_by(col(PendingReceipt.assigned_on))
+        ).first()
+        start = max(since or ctx.today, task.supervision_start or since or ctx.today)
+        return Cause(rule, row.step, days=max(0, ctx.calendar.working_days_between(start, ctx.today)))
+    if rule == "unanswered":
+        return Cause(rule, row.step, chased=len(ctx.rules.chase.repeat_after), after=row.rule)
+    if rule == "head":
+        return Cause(rule, row.step, days=ctx.calendar.working_days_between(row.opened_on or ctx.today, ctx.today))
+    return Cause(rule, row.step)
 
 
-def steps_for(change: StatusChanged) -> list[Step]:
-    """A task turning red is escalated (督办) to each host unit; yellow gets a reminder (催办).
+def _send(session: Session, ctx: Context, task: ChasedTask, row: Escalation, muted: Muted) -> bool:
+    only = set(unsigned(session, task.task_id)) if row.rule == "receipt_missing" else None
+    return send(session, ctx, task, row, cause_for(session, ctx, task, row), muted, only)
 
-    A task of a notice that is not supervised raises nothing, whatever its flag: progress keeps
-    such tasks blue, and this guards against an event from before it did.
-    """
-    if change.new_flag == change.old_flag or not change.supervised:
-        return []
-    if change.new_flag == "red":
-        level, word = "red", "督办"
-    elif change.new_flag == "yellow" and change.old_flag in (None, "blue"):
-        level, word = "reminder", "催办"
+
+def _new(task: ChasedTask, rule: str, key: str, level: str, ctx: Context) -> Escalation:
+    return Escalation(
+        escalation_id=case_id(task.task_id, rule, key),
+        level=level,
+        task_id=task.task_id,
+        unit="",
+        message="",
+        rule=rule,
+        cause_key=key,
+        opened_on=ctx.today,
+        raised_at=ctx.now,
+    )
+
+
+def _schedule_next(row: Escalation, ctx: Context) -> None:
+    """After a step went out: when the next one is due, if any."""
+    repeats = ctx.rules.chase.repeat_after
+    if row.level == "reminder":
+        row.next_on = ctx.after(repeats[min(row.step, len(repeats)) - 1]) if repeats else ctx.after(1)
+    elif row.level == "red":
+        row.next_on = ctx.after(ctx.rules.escalate.head_after) if ctx.rules.on("head") else None
     else:
-        return []
-    message = f"【{word}】任务 {change.task_id}：{change.reason}"
-    if change.host_unit_ids:
-        # Ids come with the names of the same units in the same order; an id without a name is its own label.
-        names = change.host_units if len(change.host_units) == len(change.host_unit_ids) else change.host_unit_ids
-        return [Step(level, name, message, uid) for uid, name in zip(change.host_unit_ids, names, strict=True)]
-    return [Step(level, unit, message, unit_token(unit)) for unit in change.host_units]
+        row.next_on = None
+    if row.level == "advance":
+        row.state = "done"
+
+
+def open_case(
+    session: Session, ctx: Context, task: ChasedTask, rule: str, key: str, level: str, muted: Muted
+) -> Escalation | None:
+    """Open an escalation for a cause and send its first step; None when it already exists."""
+    row = _new(task, rule, key, level, ctx)
+    if session.get(Escalation, row.escalation_id) is not None:
+        return None
+    row.step = 1
+    if _send(session, ctx, task, row, muted):
+        _schedule_next(row, ctx)
+    session.add(row)
+    return row
+
+
+def open_red(session: Session, ctx: Context, task: ChasedTask, muted: Muted) -> None:
+    """督办 for a red task: one escalation while it stays red or comes back red within the window."""
+    if not ctx.rules.on("red") or not chaseable(task, ctx.rules):
+        return
+    stmt = (
+        select(Escalation)
+        .where(Escalation.task_id == task.task_id, Escalation.rule == "red")
+        .order_by(col(Escalation.opened_on).desc(), col(Escalation.raised_at).desc())
+    )
+    latest = session.exec(stmt).first()
+    if latest is not None and latest.state in (*OPEN_STATES, "held"):
+        return
+    window = ctx.rules.escalate.reopen_days
+    if latest and latest.closed_on and ctx.calendar.working_days_between(latest.closed_on, ctx.today) <= window:
+        _reopen(session, ctx, latest)
+        return
+    open_case(session, ctx, task, "red", ctx.today.isoformat(), "red", muted)
+
+
+def _reopen(session: Session, ctx: Context, row: Escalation) -> None:
+    row.state, row.closed_on, row.closed_reason = "open", None, ""
+    unanswered = row.level == "red" and row.acknowledged_at is None
+    row.next_on = ctx.after(ctx.rules.escalate.head_after) if unanswered and ctx.rules.on("head") else None
+    session.add(row)
+    record(session, ctx, row, "reopened", note="任务再次亮红灯，沿用原督办")
+
+
+def climb(session: Session, ctx: Context, task: ChasedTask, row: Escalation, muted: Muted) -> None:
+    """The step due on `row.next_on`: the held one, the paused one again, or the next rung."""
+    if row.state == "paused":
+        row.step += 1
+        row.acknowledged_at = None
+    elif row.state == "open" and not _rung_up(row, ctx):
+        row.next_on = None
+        session.add(row)
+        return
+    row.state = "open"
+    if _send(session, ctx, task, row, muted):
+        _schedule_next(row, ctx)
+    session.add(row)
+
+
+def _rung_up(row: Escalation, ctx: Context) -> bool:
+    """Move `row` one rung up; False at the top or where the next rule is switched off."""
+    repeats = ctx.rules.chase.repeat_after
+    if row.level == "reminder" and row.step < len(repeats):
+        row.step += 1
+        return True
+    if row.level == "reminder" and ctx.rules.on("unanswered"):
+        row.level, row.step = "red", 1
+        return True
+    if row.level == "red" and row.acknowledged_at is None and ctx.rules.on("head"):
+        row.level, row.step = "head", 1
+        return True
+    return False
+
+
+def tick(session: Session, ctx: Context) -> int:
+    """Every dated rule for one China day; returns how many escalations moved or opened."""
+    if not ctx.calendar.is_working_day(ctx.today):
+        return 0
+    muted = in_force(session, ctx.today)
+    return (
+        _step_ladder(session, ctx, muted)
+        + _advance_reports(session, ctx, muted)
+        + _advance_dues(session, ctx, muted)
+        + _missing_reports(session, ctx, muted)
+        + _missing_receipts(session, ctx, muted)
+    )
+
+
+def _due(session: Session, column: object, today: date) -> list[ChasedTask]:
+    return list(session.exec(select(ChasedTask).where(column <= today).order_by(col(ChasedTask.task_id))).all())  # type: ignore[operator]
+
+
+def _step_ladder(session: Session, ctx: Context, muted: Muted) -> int:
+    stmt = select(Escalation).where(
+        col(Escalation.state).in_([*OPEN_STATES, "held"]), col(Escalation.next_on) <= ctx.today
+    )
+    rows = list(session.exec(stmt.order_by(col(Escalation.escalation_id))).all())
+    for row in rows:
+        task = session.get(ChasedTask, row.task_id)
+        if task is not None:
+            climb(session, ctx, task, row, muted)
+    return len(rows)
+
+
+def _advance_reports(session: Session, ctx: Context, muted: Muted) -> int:
+    raised = 0
+    days = ctx.rules.advance.report_days
+    for task in _due(session, ChasedTask.advance_on, ctx.today):
+        period = advance_period(task, ctx.today)
+        if period is None or not ctx.rules.on("advance_report"):
+            task.advance_on = None
+        elif ctx.today < (remind := ctx.calendar.add_working_days(period.end, -days)):
+            task.advance_on = remind  # a period missed: its successor's reminder is not due yet
+        else:
+            raised += open_case(session, ctx, task, "advance_report", period.label, "advance", muted) is not None
+            following = periods.next_period(period)
+            task.advance_on = ctx.calendar.add_working_days(following.end, -days)
+        session.add(task)
+    return raised
+
+
+def _advance_dues(session: Session, ctx: Context, muted: Muted) -> int:
+    raised = 0
+    for task in _due(session, ChasedTask.due_advance_on, ctx.today):
+        if task.due_date and task.due_date >= ctx.today:
+            raised += (
+                open_case(session, ctx, task, "advance_due", task.due_date.isoformat(), "advance", muted) is not None
+            )
+        task.due_advance_on = None
+        session.add(task)
+    return raised
+
+
+def _missing_reports(session: Session, ctx: Context, muted: Muted) -> int:
+    raised = 0
+    for task in _due(session, ChasedTask.report_check_on, ctx.today):
+        period = next_unreported(task)
+        task.report_check_on = None
+        if period is not None and period.end < ctx.today:
+            raised += open_case(session, ctx, task, "report_missing", period.label, "reminder", muted) is not None
+        else:
+            reschedule(task, ctx.rules, ctx.calendar, today=ctx.today, open_report_case=False)
+        session.add(task)
+    return raised
+
+
+def _missing_receipts(session: Session, ctx: Context, muted: Muted) -> int:
+    stmt = select(PendingReceipt).where(
+        PendingReceipt.chase_on <= ctx.today,
+        PendingReceipt.signed == False,  # noqa: E712
+        PendingReceipt.chased == False,  # noqa: E712
+    )
+    due: dict[str, list[PendingReceipt]] = {}
+    for receipt in session.exec(stmt.order_by(col(PendingReceipt.task_id))).all():
+        due.setdefault(receipt.task_id, []).append(receipt)
+    raised = 0
+    for task_id, receipts in due.items():
+        task = session.get(ChasedTask, task_id)
+        for receipt in receipts:
+            receipt.chased = True
+            session.add(receipt)
+        if task is None or not chaseable(task, ctx.rules) or not ctx.rules.on("receipt_missing"):
+            continue
+        key = min(r.chase_on for r in receipts).isoformat()
+        raised += open_case(session, ctx, task, "receipt_missing", key, "reminder", muted) is not None
+    return raised

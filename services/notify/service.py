@@ -1,61 +1,19 @@
-"""Raising escalations from status changes, acknowledging them, and ticking the clock."""
+"""Reading and acknowledging escalations, and ticking the clock."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from proto.clock import ClockTicked
-from proto.escalation import EscalationRaised
-from proto.progress import StatusChanged
 from proto.subjects import Subjects
+from services.common.access import access_denied
 from services.common.errors import ApiError
-from services.common.inbox import remember, seen
+from services.common.identity import Principal
 from services.common.outbox import stage
-from services.notify.ladder import escalation_id, steps_for
+from services.notify.cases import OPEN_STATES
 from services.notify.models import ClockState, Escalation
-
-STATUS_CONSUMER = "notify-status-changed"
-
-
-def escalate(*, session: Session, subjects: Subjects, change: StatusChanged) -> int:
-    if seen(session, STATUS_CONSUMER, change.event_id):
-        return 0
-    raised = 0
-    for step in steps_for(change):
-        eid = escalation_id(change.event_id, step.level, step.unit_id)
-        if session.get(Escalation, eid) is not None:
-            continue
-        session.add(
-            Escalation(
-                escalation_id=eid,
-                level=step.level,
-                task_id=change.task_id,
-                unit=step.unit,
-                unit_id=step.unit_id,
-                message=step.message,
-            )
-        )
-        stage(
-            session,
-            subjects.escalation_raised_for_id(step.level, step.unit_id),
-            EscalationRaised(
-                event_id=eid,
-                source="notify",
-                correlation_id=change.event_id,
-                escalation_id=eid,
-                level=step.level,
-                task_id=change.task_id,
-                unit=step.unit,
-                unit_id=step.unit_id,
-                message=step.message,
-            ),
-        )
-        raised += 1
-    remember(session, STATUS_CONSUMER, change.event_id)
-    session.commit()
-    return raised
 
 
 def require_escalation(*, session: Session, escalation_id: str) -> Escalation:
@@ -67,36 +25,55 @@ def require_escalation(*, session: Session, escalation_id: str) -> Escalation:
     return row
 
 
-def acknowledge(*, session: Session, escalation_id: str, by: str, now: datetime) -> Escalation:
-    row = require_escalation(session=session, escalation_id=escalation_id)
-    if row.acknowledged_at is None:
-        row.acknowledged_at = now
-        row.acknowledged_by = by
-        session.add(row)
-        session.commit()
-    return row
+def addressed_to(principal: Principal, row: Escalation) -> bool:
+    """A unit or a leader's post the escalation names as a recipient."""
+    wanted = {"unit": principal.unit_id, "post": principal.post_id}
+    return any(r.get("id") == wanted.get(str(r.get("kind"))) and r.get("id") for r in row.recipients)
+
+
+def check_may_acknowledge(principal: Principal, row: Escalation) -> None:
+    if principal.role != "office" and not addressed_to(principal, row):
+        raise access_denied(
+            "只有督查室或督办对象可以签收此督办", "only the office or a recipient may acknowledge this escalation"
+        )
+    if row.state not in (*OPEN_STATES, "held"):
+        raise ApiError(
+            409,
+            "escalation_not_open",
+            f"督办事项已{'办结' if row.state == 'closed' else '完成'}，无需签收",
+            f"the escalation is {row.state}; there is nothing to acknowledge",
+        )
 
 
 def list_escalations(
     *,
     session: Session,
+    party: str | None,
+    task: str | None,
     unit: str | None,
     level: str | None,
+    rule: str | None,
+    state: str | None,
     open_only: bool,
     limit: int,
     offset: int,
-    unit_id: str | None = None,
 ) -> list[Escalation]:
     stmt = select(Escalation)
-    if unit_id is not None:
-        stmt = stmt.where(Escalation.unit_id == unit_id)
+    if party is not None:
+        stmt = stmt.where(col(Escalation.parties).contains(f" {party} "))
+    if task:
+        stmt = stmt.where(Escalation.task_id == task)
     if unit:
-        stmt = stmt.where(Escalation.unit == unit)
+        stmt = stmt.where(col(Escalation.parties).contains(f" {unit} ") | (Escalation.unit == unit))
     if level:
         stmt = stmt.where(Escalation.level == level)
+    if rule:
+        stmt = stmt.where(Escalation.rule == rule)
+    if state:
+        stmt = stmt.where(Escalation.state == state)
     if open_only:
-        stmt = stmt.where(Escalation.acknowledged_at == None)  # noqa: E711
-    stmt = stmt.order_by(Escalation.raised_at.desc()).offset(offset).limit(limit)  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Escalation.state).in_(OPEN_STATES))
+    stmt = stmt.order_by(col(Escalation.raised_at).desc(), col(Escalation.escalation_id)).offset(offset).limit(limit)
     return list(session.exec(stmt).all())
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -14,6 +15,16 @@ class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     tick_check_s: float = Field(
         default=60.0, description="How often the clock is checked; a clock.tick goes out once per new date."
+    )
+    rules_file: Path | None = Field(
+        default=None,
+        description="The ladder's rules (YAML); reloaded when it changes. None: the documented defaults "
+        "(services/notify/rules.yaml).",
+    )
+    console_url: str = Field(
+        default="http://127.0.0.1:8000",
+        max_length=500,
+        description="Where people open the console: each message links to the task there.",
     )
 
 

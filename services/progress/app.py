@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from proto.bulletin import BulletinPublished
-from proto.progress import ProgressReported, StatusChanged
+from proto.progress import ProgressReported, ReceiptSigned, StatusChanged
 from proto.token import TokenChanged
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
@@ -28,6 +28,7 @@ def create_runtime(
     runtime = ServiceRuntime(settings, tables=TABLES, clock=clock)
     runtime.publishers.declare(runtime.subjects.progress_reported, ProgressReported, "A unit's report was recorded.")
     runtime.publishers.declare(runtime.subjects.status_changed, StatusChanged, "A task's flag changed.")
+    runtime.publishers.declare(runtime.subjects.progress_signed, ReceiptSigned, "A host unit signed for a task.")
     runtime.publishers.declare(
         runtime.subjects.bulletin_published, BulletinPublished, "The office published a bulletin (通报)."
     )

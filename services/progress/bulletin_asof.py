@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from services.progress import periods, supervision
+from services.common import periods
+from services.common.periods import Period
 from services.progress.bulletin_figures import DueReport, Mark, TaskAsOf
 from services.progress.models import BulletinMark, Closeout, Extension, ProgressReport, ProgressTask, Receipt
-from services.progress.periods import Period
 from services.progress.reports import report_rank, task_completion
 from services.progress.status import Rules, rejudge, start_date
 
@@ -164,7 +164,7 @@ def _due_reports(
         return []
     kind = rules.period_kind(task)
     since = task.assigned_on or start_date(task)
-    first = supervision.first_period_day(kind, task.supervision_start)
+    first = periods.first_period_day(kind, task.supervision_start)
     since = max(filter(None, (since, first)), default=None)
     if since is None:
         return []

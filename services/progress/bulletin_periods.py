@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from services.progress import periods
-from services.progress.periods import Period
+from services.common import periods
+from services.common.periods import Period
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})~(\d{4}-\d{2}-\d{2})$")

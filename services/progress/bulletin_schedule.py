@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.common.periods import Period
 from services.common.workdays import WorkCalendar
 from services.progress import bulletin_periods
-from services.progress.periods import Period
 
 _KINDS = {"月": "month", "旬": "xun", "季": "quarter"}
 _ENTRY = re.compile(r"^每(月|旬|季)(首月)?(?:(\d{1,2})日|(首个工作日))通报上(月|旬|季)$")

@@ -18,10 +18,10 @@ from proto.bulletin import BulletinPublished
 from proto.subjects import Subjects
 from services.common.errors import ApiError
 from services.common.outbox import stage
+from services.common.periods import Period
 from services.progress import bulletin_asof, bulletin_periods
 from services.progress.bulletin_figures import Options, figures
 from services.progress.models import Bulletin, BulletinCounter, ProgressTask
-from services.progress.periods import Period
 from services.progress.settings import ProgressSettings
 from services.progress.status import Rules
 from services.progress.units import unit_names

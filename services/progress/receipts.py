@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from proto.progress import ReceiptSigned
 from proto.subjects import Subjects
 from services.common.errors import ApiError
 from services.common.identity import Principal
+from services.common.outbox import stage
 from services.progress.models import ProgressTask, Receipt
 from services.progress.reports import authorise_unit, task_or_404
 from services.progress.status import Rules, commit, refresh
@@ -36,6 +38,11 @@ def acknowledge(
             )
         ).all()
         task.unacknowledged_since = min((r.assigned_on for r in pending), default=None)
+        stage(
+            session,
+            subjects.progress_signed,
+            ReceiptSigned(source="progress", occurred_at=now, task_id=task_id, unit_id=unit_id),
+        )
         refresh(
             session=session, subjects=subjects, task=task, today=rules.day(now), rules=rules, cause=f"receipt-{task_id}"
         )

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from proto.progress import ProgressReported
 from proto.subjects import Subjects
+from services.common import periods
 from services.common.errors import ApiError
 from services.common.identity import AuthToken, Principal, token_invalid
 from services.common.outbox import outbox_row, stage_rows
 from services.common.prepared import Prepared
-from services.progress import periods
 from services.progress.flags import completion_from_quantities
 from services.progress.models import ProgressReport, ProgressTask, UnitLatest
 from services.progress.rollups import Deltas, add_delta, apply_rollups
@@ -422,7 +422,15 @@ def _record_one(
     if verdict.flag != old:
         outbox.append(
             outbox_row(
-                subjects.status_changed, status_event(task=task, old=old, verdict=verdict, names=names, cause=report_id)
+                subjects.status_changed,
+                status_event(
+                    task=task,
+                    old=old,
+                    verdict=verdict,
+                    names=names,
+                    cause=report_id,
+                    period_kind=rules.period_kind(task),
+                ),
             )
         )
     answer = ReportAccepted(

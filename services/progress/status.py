@@ -14,13 +14,14 @@ from sqlmodel import Session, select
 from proto.clock import ClockTicked
 from proto.progress import StatusChanged
 from proto.subjects import Subjects
+from services.common import periods
 from services.common.clock import CHINA, local_date
 from services.common.inbox import remember, seen
 from services.common.outbox import outbox_row, stage, stage_rows
 from services.common.workdays import DEFAULT as DEFAULT_CALENDAR
 from services.common.workdays import WorkCalendar
 from services.common.workdaysfile import load_calendar
-from services.progress import periods, supervision
+from services.progress import supervision
 from services.progress.flags import Thresholds, Verdict, judge
 from services.progress.models import ProgressTask
 from services.progress.rollups import Deltas, add_delta, apply_rollups, flush_rollups, stage_rollup
@@ -84,7 +85,7 @@ def _missed(task: Any, today: date, rules: Rules) -> int:
     since = task.reported_through + timedelta(days=1) if task.reported_through else task.assigned_on
     if since is None:
         return 0
-    first = supervision.first_period_day(rules.period_kind(task), task.supervision_start)
+    first = periods.first_period_day(rules.period_kind(task), task.supervision_start)
     since = max(since, first) if first else since
     return periods.missed_periods(rules.period_kind(task), since=since, today=today, grace_days=rules.grace_days)
 
@@ -127,7 +128,9 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
     return old, verdict
 
 
-def status_event(*, task: Any, old: str | None, verdict: Verdict, names: dict[str, str], cause: str) -> StatusChanged:
+def status_event(
+    *, task: Any, old: str | None, verdict: Verdict, names: dict[str, str], cause: str, period_kind: str
+) -> StatusChanged:
     return StatusChanged(
         source="progress",
         correlation_id=cause,
@@ -142,6 +145,8 @@ def status_event(*, task: Any, old: str | None, verdict: Verdict, names: dict[st
         leaders=task.leaders,
         rule=verdict.rule,
         supervised=task.supervision == "supervised",
+        period_kind=period_kind,
+        reported_through=task.reported_through,
     )
 
 
@@ -157,7 +162,9 @@ def refresh(*, session: Session, subjects: Subjects, task: ProgressTask, today: 
         stage(
             session,
             subjects.status_changed,
-            status_event(task=task, old=old, verdict=verdict, names=names, cause=cause),
+            status_event(
+                task=task, old=old, verdict=verdict, names=names, cause=cause, period_kind=rules.period_kind(task)
+            ),
         )
     return moved
 
@@ -243,7 +250,14 @@ def apply_clock_tick(*, session: Session, subjects: Subjects, event: ClockTicked
                 [
                     outbox_row(
                         subjects.status_changed,
-                        status_event(task=task, old=old, verdict=verdict, names=names, cause=event.event_id),
+                        status_event(
+                            task=task,
+                            old=old,
+                            verdict=verdict,
+                            names=names,
+                            cause=event.event_id,
+                            period_kind=rules.period_kind(task),
+                        ),
                     )
                     for task, old, verdict in events
                 ],

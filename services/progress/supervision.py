@@ -13,24 +13,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from services.progress import periods
+from services.common import periods
 from services.progress.flags import Verdict
 
 # Rules a judgement keeps whatever the supervision: they are facts, not a verdict on the units.
 _FACTS = ("done", "closed")
 
 
-def first_period_day(kind: str, start: date | None) -> date | None:
-    """The first day of the first whole reporting period from `start`: a unit never misses a part period."""
-    if start is None:
-        return None
-    period = periods.period_containing(kind, start)
-    return start if period.start == start else periods.next_period(period).start
-
-
 def judged_from(kind: str, start: date, grace_days: int) -> date:
     """The first day a supervised task can be yellow or red: its first period's report is then overdue."""
-    first = first_period_day(kind, start) or start
+    first = periods.first_period_day(kind, start) or start
     return periods.period_containing(kind, first).end + timedelta(days=grace_days + 1)
 
 

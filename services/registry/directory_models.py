@@ -21,6 +21,8 @@ UNIT_KINDS = (
     "taskforce",
     "group",
     "other",
+    # Outside the office's scope (another county, a city bureau): shown on tasks, never chased.
+    "external",
 )
 
 

@@ -86,6 +86,9 @@ class Resolver:
             else {}
         )
         self.groups = Groups(session) if with_groups else None
+        # A name outside the directory is outside the office's scope only once it has a directory:
+        # with none yet, every unit a notice names is the office's own.
+        self._scoped = session.exec(select(Unit.unit_id).where(Unit.provisional == False).limit(1)).first() is not None  # noqa: E712
 
     def refs(self, task_id: str, role: str) -> list[UnitRef]:
         out = []
@@ -100,9 +103,15 @@ class Resolver:
                     canonical=unit.name if unit else None,
                     provisional=unit.provisional if unit else True,
                     is_group=unit.is_group if unit else False,
+                    external=self._external(unit),
                 )
             )
         return out
+
+    def _external(self, unit: Unit | None) -> bool:
+        if unit is not None and unit.kind == "external":
+            return True
+        return self._scoped and (unit is None or (unit.provisional and not unit.is_group))
 
     def expanded_ids(self, refs: list[UnitRef]) -> list[str]:
         ids = [r.unit_id for r in refs]

@@ -98,26 +98,25 @@ async def _run_flow(
             async def raised() -> list[dict[str, object]] | None:
                 rows = (await client.get("/api/notify/escalations", params={"level": "red"})).json()
                 mine = [r for r in rows if r["task_id"] == task_id]
-                return mine if len(mine) == 2 else None
+                return mine or None
 
-            rows = await eventually(raised, what="two red escalations (one per host unit)")
-            assert {r["unit"] for r in rows} == {"县工业和信息化局", "县发展改革局"}
+            # One 督办 for the task, addressed to both host units, its leaders, copied to the office.
+            (row,) = await eventually(raised, what="the task's 督办")
+            units = {r["name"] for r in row["recipients"] if r["kind"] == "unit"}
+            assert units == {"县工业和信息化局", "县发展改革局"}
+            assert {"post", "office"} <= {r["kind"] for r in row["recipients"]}
+            assert row["title"].startswith("【督办】") and "县工业和信息化局" in row["message"]
             await eventually(lambda: _async_len(escalations, 2), what="escalations on NATS")
             mine = [e for e in escalations if e["task_id"] == task_id]
-            assert len(mine) == 2
+            assert len(mine) == 2  # one per unit, each on its unit's subject
             assert all(e["subject"].startswith(f"{subject_root}.escalation.raised.red.") for e in mine)
 
-            # Each unit acknowledges its own 督办, and only its own; the office may acknowledge any.
-            own = next(r for r in rows if r["unit"] == "县工业和信息化局")
-            other = next(r for r in rows if r["unit"] != "县工业和信息化局")
-            ack = f"/api/notify/escalations/{other['escalation_id']}/ack"
-            refused = await client.post(ack, json={}, headers=bearer(token))
-            assert refused.status_code == 403, refused.text
-            acked = await client.post(
-                f"/api/notify/escalations/{own['escalation_id']}/ack", json={"by": "张三"}, headers=bearer(token)
-            )
+            # A host unit acknowledges the 督办 addressed to it; the office may acknowledge any.
+            ack = f"/api/notify/escalations/{row['escalation_id']}/ack"
+            acked = await client.post(ack, json={"by": "张三", "comment": "已部署整改"}, headers=bearer(token))
             assert acked.status_code == 200, acked.text
             assert acked.json()["acknowledged_by"].startswith("unit:")
+            assert acked.json()["state"] == "paused"
             assert (await client.post(ack, json={})).status_code == 200
 
             # The same bytes again: the same notice, nothing published twice.

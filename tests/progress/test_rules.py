@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from services.common.periods import missed_periods, parse_period, period_containing
 from services.progress.flags import Thresholds, completion_from_quantities, judge
-from services.progress.periods import missed_periods, parse_period, period_containing
 from services.progress.staleness import is_stale, similarity
 
 T = Thresholds(yellow_gap=10, red_gap=30, yellow_missed=1, red_missed=2, receipt_days=3)

@@ -104,3 +104,11 @@ def missed_periods(kind: str, *, since: date, today: date, grace_days: int, limi
         count += 1
         period = next_period(period)
     return count
+
+
+def first_period_day(kind: str, start: date | None) -> date | None:
+    """The first day of the first whole reporting period from `start`: a unit never misses a part period."""
+    if start is None:
+        return None
+    period = period_containing(kind, start)
+    return start if period.start == start else next_period(period).start
