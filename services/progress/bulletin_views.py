@@ -7,7 +7,7 @@ office's work in progress, and answers 404 to a unit as if it did not exist).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -18,6 +18,7 @@ from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.identity import Principal
 from services.common.params import Limit, Offset
+from services.common.runtime import ServiceRuntime
 from services.progress import bulletin_docx, bulletin_html, bulletin_xlsx, bulletins
 from services.progress.bulletin_sections import document
 from services.progress.gate import WriteGate
@@ -53,10 +54,9 @@ def _readable(session: Session, bulletin_id: str, reader: Principal) -> Bulletin
     return bulletins.get(session, bulletin_id, published_only=reader.role == "unit")
 
 
-def _file(session: Session, runtime: object, bulletin_id: str, reader: Principal, fmt: str) -> Response:
+def _file(session: Session, runtime: ServiceRuntime[Any], bulletin_id: str, reader: Principal, fmt: str) -> Response:
     row = _readable(session, bulletin_id, reader)
-    settings = runtime.settings  # type: ignore[attr-defined]
-    doc = document(row, settings.bulletin_issuer, runtime.clock.zone)  # type: ignore[attr-defined]
+    doc = document(row, runtime.settings.bulletin_issuer, runtime.clock.zone)
     name = quote(f"{row.doc_no or row.title}.{fmt}")
     disposition = {"Content-Disposition": f"attachment; filename=bulletin.{fmt}; filename*=UTF-8''{name}"}
     if fmt == "docx":

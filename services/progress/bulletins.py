@@ -22,6 +22,7 @@ from services.common.periods import Period
 from services.progress import bulletin_asof, bulletin_periods
 from services.progress.bulletin_figures import Options, figures
 from services.progress.models import Bulletin, BulletinCounter, ProgressTask
+from services.progress.ranking import DEFAULT_WEIGHTS
 from services.progress.settings import ProgressSettings
 from services.progress.status import Rules
 from services.progress.units import unit_names
@@ -39,9 +40,7 @@ class Layout:
     issuer: str = "督查室"
     main_to: tuple[str, ...] = ("各承办单位",)
     copy_to: tuple[str, ...] = ()
-    options: Options = field(
-        default_factory=lambda: Options(weights={"on_time": 40, "flag_mix": 40, "closed_on_time": 20})
-    )
+    options: Options = field(default_factory=lambda: Options(weights=dict(DEFAULT_WEIGHTS)))
 
     @classmethod
     def from_settings(cls, settings: ProgressSettings) -> Layout:

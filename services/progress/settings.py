@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
+from services.progress.ranking import DEFAULT_WEIGHTS
 
 PeriodKind = Literal["month", "xun", "week"]
 
@@ -63,7 +64,7 @@ class ProgressSettings(ServiceSettings):
         default_factory=list, description="A new bulletin's 抄送 line (JSON list); editable per draft."
     )
     bulletin_weights: dict[str, float] = Field(
-        default_factory=lambda: {"on_time": 40.0, "flag_mix": 40.0, "closed_on_time": 20.0},
+        default_factory=lambda: dict(DEFAULT_WEIGHTS),
         description="Weights of the unit ranking's score (JSON): on_time, flag_mix, closed_on_time (README).",
     )
     bulletin_top: int = Field(default=3, ge=0, le=50, description="Units named at the top and at the bottom.")
