@@ -10,7 +10,7 @@ The tree (root ``luoshi`` by default; tests use their own root so they never col
     luoshi.escalation.raised.<level>.<unit>  notify → supervisors (level: advance|reminder|red|head)
     luoshi.escalation.leader.<post>.<level>  notify → supervisors (the same, once per lead leader's post)
     luoshi.clock.tick                        the clock → notify
-    luoshi.bulletin.published                notify → subscribers
+    luoshi.bulletin.published                progress → subscribers
     luoshi.token.changed.<token_id>          progress → every service (token issued or revoked)
     luoshi.dlq.<consumer>                    events a consumer gave up on, kept for inspection
 """
@@ -55,6 +55,10 @@ class Subjects:
     @property
     def escalation_raised_all(self) -> str:
         return f"{self.root}.escalation.raised.>"
+
+    def escalation_raised_level(self, level: str) -> str:
+        """Every escalation of one ladder level, whatever the unit: `<root>.escalation.raised.<level>.>`."""
+        return f"{self.root}.escalation.raised.{level}.>"
 
     def escalation_raised(self, level: str, unit: str) -> str:
         return f"{self.root}.escalation.raised.{level}.{unit_token(unit)}"

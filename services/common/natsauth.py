@@ -35,8 +35,8 @@ def _token_consumer(service: str) -> Consumer:
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "ingest": ("notice.parsed",),
     "registry": ("task.upserted",),
-    "progress": ("progress.reported", "progress.signed", "status.changed", "token.changed.*"),
-    "notify": ("escalation.raised.>", "escalation.leader.>", "clock.tick", "bulletin.published"),
+    "progress": ("progress.reported", "progress.signed", "status.changed", "token.changed.*", "bulletin.published"),
+    "notify": ("escalation.raised.>", "escalation.leader.>", "clock.tick"),
 }
 CONSUMES: dict[str, tuple[Consumer, ...]] = {
     "ingest": (_token_consumer("ingest"),),
@@ -44,6 +44,8 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
     "progress": (
         Consumer("task.upserted", "progress-task-upserted"),
         Consumer("clock.tick", "progress-clock-tick"),
+        Consumer("escalation.raised.head.>", "progress-escalation-head"),
+        Consumer("clock.tick", "progress-bulletin-schedule"),
         _token_consumer("progress"),
     ),
     "notify": (

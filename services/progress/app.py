@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from proto.bulletin import BulletinPublished
 from proto.progress import ProgressReported, ReceiptSigned, StatusChanged
 from proto.token import TokenChanged
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
+from services.progress.bulletin_views import router as bulletin_router
 from services.progress.gate import WriteGate
 from services.progress.handlers import register_handlers
 from services.progress.models import TABLES
@@ -28,6 +30,9 @@ def create_runtime(
     runtime.publishers.declare(runtime.subjects.status_changed, StatusChanged, "A task's flag changed.")
     runtime.publishers.declare(runtime.subjects.progress_signed, ReceiptSigned, "A host unit signed for a task.")
     runtime.publishers.declare(
+        runtime.subjects.bulletin_published, BulletinPublished, "The office published a bulletin (通报)."
+    )
+    runtime.publishers.declare(
         runtime.subjects.root + ".token.changed.{token_id}",
         TokenChanged,
         "An API token was issued or revoked; every service keeps its own copy.",
@@ -45,7 +50,10 @@ def create_app(settings: ProgressSettings | None = None, clock: Clock | None = N
     gate = WriteGate(settings.resolved_database_url())
     runtime = create_runtime(settings, clock, rules=rules, gate=gate)
     app = create_service_app(
-        runtime, title="Luoshi progress", description="进度填报与状态 / progress and status", routers=[router]
+        runtime,
+        title="Luoshi progress",
+        description="进度填报与状态 / progress and status",
+        routers=[router, bulletin_router],
     )
     writer = ReportWriter(
         runtime,

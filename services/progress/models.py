@@ -187,6 +187,57 @@ class Rollup(SQLModel, table=True):
     completion_tenths: int = 0
 
 
+class Bulletin(SQLModel, table=True):
+    """通报: a numbered document of one period's figures; a draft until the office publishes it."""
+
+    __tablename__ = "progress_bulletin"
+
+    bulletin_id: str = Field(primary_key=True, max_length=64)
+    state: str = Field(default="draft", index=True, max_length=10)
+    notices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The notices' set as one key (sorted 文号 joined by `|`): "the previous bulletin" is of the same set.
+    notice_key: str = Field(index=True, max_length=1000)
+    period_label: str = Field(max_length=40)
+    period_start: date
+    period_end: date = Field(index=True)
+    title: str = Field(max_length=300)
+    doc_no: str | None = Field(default=None, max_length=100)
+    doc_year: int | None = None
+    doc_serial: int | None = None
+    comments: str = ""
+    main_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    copy_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    schedule_rule: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    created_by: str = Field(default="", max_length=120)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    published_by: str | None = Field(default=None, max_length=120)
+
+
+class BulletinCounter(SQLModel, table=True):
+    """The last 文号 serial given per year: 兖督通〔2026〕3号 is the third of 2026."""
+
+    __tablename__ = "progress_bulletin_counter"
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class BulletinMark(SQLModel, table=True):
+    """A task the escalation ladder marked for the next bulletin (提级督办, `escalation.raised.head.*`)."""
+
+    __tablename__ = "progress_bulletin_mark"
+
+    escalation_id: str = Field(primary_key=True, max_length=64)
+    task_id: str = Field(index=True, max_length=64)
+    unit_id: str = Field(default="", max_length=64)
+    level: str = Field(default="head", max_length=20)
+    message: str = ""
+    raised_at: datetime = Field(index=True, sa_type=UtcDateTime)
+
+
 TABLES: list[type[SQLModel]] = [
     ProgressUnit,
     ProgressTask,
@@ -196,4 +247,7 @@ TABLES: list[type[SQLModel]] = [
     Extension,
     Closeout,
     Rollup,
+    Bulletin,
+    BulletinCounter,
+    BulletinMark,
 ]

@@ -15,11 +15,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from services.common.clock import local_date
 from services.common.errors import ApiError
 from services.common.identity import Principal
 from services.common.prepared import Prepared
+from services.progress import bulletin_periods, bulletins
+from services.progress.bulletin_figures import Options
 from services.progress.models import Closeout, Extension, ProgressReport, ProgressTask, Receipt, Rollup, UnitLatest
 from services.progress.reports import authorise_unit, task_not_found
 from services.progress.rollups import DIMENSIONS, label, tally
@@ -146,32 +149,89 @@ def _row(key: str, name: str, counts: list[int], tenths: int) -> dict[str, Any]:
     }
 
 
-def rollups(*, conn: Connection, by: str, notice: str | None = None) -> RollupsPublic:
-    """Roll-ups by `by`; with `notice` (its 文号 or id), of that notice's tasks only."""
-    if by not in DIMENSIONS:
-        raise ApiError(
-            422, "rollup_unknown", f"by 只能是 {'、'.join(DIMENSIONS)}", f"by must be one of {', '.join(DIMENSIONS)}"
-        )
-    if notice:
-        rows = _notice_rollups(conn, by, notice)
+def _unknown_dimension(by: str, allowed: tuple[str, ...]) -> ApiError | None:
+    if by in allowed:
+        return None
+    return ApiError(422, "rollup_unknown", f"by 只能是 {'、'.join(allowed)}", f"by must be one of {', '.join(allowed)}")
+
+
+def rollups(*, conn: Connection, by: str, notice: str | list[str] | None = None) -> RollupsPublic:
+    """Roll-ups by `by`; with `notice` (a 文号 or id, or several), of those notices' tasks only."""
+    if error := _unknown_dimension(by, DIMENSIONS):
+        raise error
+    notices = [notice] if isinstance(notice, str) else list(notice or [])
+    if notices:
+        rows = _notice_rollups(conn, by, notices)
     else:
         rows = [_row(key, name, counts, tenths) for key, name, *counts, tenths in conn.execute(_Q_ROLLUPS, {"by": by})]
-    return RollupsPublic.model_validate({"by": by, "notice": notice, "data": rows, "count": len(rows)})
+    one = notices[0] if len(notices) == 1 else None
+    return RollupsPublic.model_validate({"by": by, "notice": one, "notices": notices, "data": rows, "count": len(rows)})
 
 
-def _notice_rollups(conn: Connection, by: str, notice: str) -> list[dict[str, Any]]:
-    """One notice's roll-ups, counted from its tasks.
+def _notice_rollups(conn: Connection, by: str, notices: list[str]) -> list[dict[str, Any]]:
+    """The roll-ups of some notices' tasks, counted from them; a notice named twice (文号 and id) counts once.
 
     The stored roll-ups are keyed by unit, leader, chapter or notice alone: keying them by notice
     too would double the rows every report updates, on the hottest path, for a read that a
     notice's few hundred (at most a few thousand) task rows answer in milliseconds.
     """
-    tasks = [SimpleNamespace(**row) for row in _Q_NOTICE_TASKS.mappings(conn, {"notice": notice})]
-    if not tasks:
-        raise ApiError(404, "notice_not_found", f"未找到通知 {notice} 的任务", f"no tasks of notice {notice}")
+    tasks: list[Any] = []
+    counted: set[str] = set()
+    for notice in dict.fromkeys(notices):
+        found = [SimpleNamespace(**row) for row in _Q_NOTICE_TASKS.mappings(conn, {"notice": notice})]
+        if not found:
+            raise ApiError(404, "notice_not_found", f"未找到通知 {notice} 的任务", f"no tasks of notice {notice}")
+        if found[0].doc_no not in counted:
+            counted.add(found[0].doc_no)
+            tasks += found
     counts = {key: delta for (dim, key), delta in tally(tasks).items() if dim == by and delta["total"] > 0}
     names = unit_names(conn, counts) if by == "unit" else {}
     return [
         _row(key, label(by, key, names), [counts[key][c] for c in _ROLLUP_COUNTS], counts[key]["completion_tenths"])
         for key in sorted(counts)
     ]
+
+
+_PERIOD_FIELDS = ("total", "blue", "yellow", "red", "closed", "overdue", "average_completion")
+
+
+def period_rollups(
+    *,
+    session: Session,
+    by: str,
+    notices: list[str],
+    period: str | None,
+    sort: str,
+    today: date,
+    rules: Rules,
+    options: Options,
+) -> RollupsPublic:
+    """Roll-ups by unit or leader as of a period's end, counted as a bulletin counts them.
+
+    Without `period`, the last whole month. By unit, each row has its ranking score and rank;
+    `sort=score` orders them by it (best first), else rows are by key as always.
+    """
+    if error := _unknown_dimension(by, ("unit", "leader")):
+        raise error
+    if sort == "score" and by != "unit":
+        raise ApiError(
+            422, "rollup_sort_unknown", "只有按单位（by=unit）可按得分排序", "sort=score is for by=unit only"
+        )
+    doc_nos = bulletins.resolve_notices(session, notices) if notices else bulletins.supervised_notices(session)
+    if period is None:
+        chosen = bulletin_periods.previous("month", today)
+    else:
+        chosen = bulletins.period_of(label=period, start=None, end=None, today=today)
+    figures = bulletins.count(session, doc_nos=doc_nos, period=chosen, rules=rules, options=options)
+    source = figures["units"] if by == "unit" else figures["leaders"]
+    rows = [
+        {"key": r["key"], "label": r["name"], **{k: r[k] for k in _PERIOD_FIELDS}}
+        | {k: r.get(k) for k in ("on_time_rate", "completion_rate", "score", "rank")}
+        for r in source
+    ]
+    if sort != "score":
+        rows.sort(key=lambda r: r["key"])
+    one = notices[0] if len(notices) == 1 else None
+    return RollupsPublic.model_validate(
+        {"by": by, "notice": one, "notices": notices, "period": chosen.label, "data": rows, "count": len(rows)}
+    )

@@ -182,7 +182,7 @@ _TASK_CHANGES = (
 )
 
 
-def _later(row: Any) -> tuple[date, datetime]:
+def report_rank(row: Any) -> tuple[date, datetime]:
     """How a unit's latest report ranks: by its period, then by arrival (a correction of the same period)."""
     at = row.received_at
     return periods.start_of(row.period) or date.min, at if at.tzinfo else at.replace(tzinfo=UTC)
@@ -191,10 +191,10 @@ def _later(row: Any) -> tuple[date, datetime]:
 def _shown(task: Any, latest: dict[str, Any]) -> Any:
     """The report that stands for the task (the ledger's 最新进展): the host units' latest, as for completion."""
     hosts = [latest[u] for u in task.host_unit_ids if u in latest]
-    return max(hosts or latest.values(), key=_later)
+    return max(hosts or latest.values(), key=report_rank)
 
 
-def _task_completion(task: Any, latest: dict[str, Any]) -> float:
+def task_completion(task: Any, latest: dict[str, Any]) -> float:
     """Mean of the host units' latest completions; co-units count only while no host has reported."""
     hosts = [latest[u].completion for u in task.host_unit_ids if u in latest]
     counted = hosts or [row.completion for row in latest.values()]
@@ -390,7 +390,7 @@ def _record_one(
         _replace_latest(latest[task_id], mine, task_id, unit_id, report_id, completion, period.label, report, now)
     if task.reported_through is None or period.end >= task.reported_through:
         task.achieved = {str(k): v for k, v in achieved.items()}
-    task.percent = _task_completion(task, latest[task_id])
+    task.percent = task_completion(task, latest[task_id])
     task.reported_through = max(filter(None, (task.reported_through, period.end)))
     task.last_report_at = now
     task.report_count += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
@@ -120,11 +120,23 @@ class RollupRow(BaseModel):
     closed: int
     overdue: int
     average_completion: float
+    on_time_rate: float | None = Field(
+        default=None, description="With period=: share of the reports due in the period that came in on time, in %."
+    )
+    completion_rate: float | None = Field(default=None, description="With period=: share of tasks closed (办结), in %.")
+    score: float | None = Field(default=None, description="With period= or sort=score, by unit: the ranking score.")
+    rank: int | None = Field(default=None, description="With period= or sort=score, by unit: the rank by score.")
 
 
 class RollupsPublic(BaseModel):
     by: str
-    notice: str | None = Field(default=None, description="The notice (文号 or id) the roll-ups were limited to.")
+    notice: str | None = Field(
+        default=None, description="The notice (文号 or id) the roll-ups were limited to, when only one was named."
+    )
+    notices: list[str] = Field(default_factory=list, description="Every notice named (文号 or id).")
+    period: str | None = Field(
+        default=None, description="The period whose end the figures stand at (with period= or sort=score)."
+    )
     data: list[RollupRow]
     count: int
 
@@ -166,3 +178,61 @@ class TaskStatus(BaseModel):
     reports: list[dict[str, object]]
     extensions: list[dict[str, object]]
     closeouts: list[dict[str, object]]
+
+
+AddressLine = Annotated[Line, Field(min_length=1, max_length=200)]
+
+
+class BulletinIn(BaseModel):
+    """A bulletin to draft: the notices, and the period as a label or as from–to (both days included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notices: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=50, description="The notices' 文号 or ids; one bulletin covers them together."
+    )
+    period: Line | None = Field(
+        default=None, max_length=40, description="2026-11 (month), 2026-11-上旬 (旬), 2026-Q4 (quarter)."
+    )
+    from_: Day | None = Field(default=None, alias="from", description="First day of a from–to period.")
+    to: Day | None = Field(default=None, description="Last day of a from–to period.")
+    main_to: list[AddressLine] | None = Field(default=None, max_length=50, description="主送 (default: the settings').")
+    copy_to: list[AddressLine] | None = Field(default=None, max_length=50, description="抄送 (default: the settings').")
+    comments: Text = Field(default="", max_length=5000, description="The office's comments (下步工作要求).")
+
+
+class BulletinPatch(BaseModel):
+    """What the office may change in a draft: its comments and its 主送/抄送 lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comments: Text | None = Field(default=None, max_length=5000)
+    main_to: list[AddressLine] | None = Field(default=None, max_length=50)
+    copy_to: list[AddressLine] | None = Field(default=None, max_length=50)
+
+
+class BulletinPublic(BaseModel):
+    bulletin_id: str
+    state: Literal["draft", "published"]
+    title: str
+    doc_no: str | None
+    notices: list[str]
+    period_label: str
+    period_start: date
+    period_end: date
+    comments: str
+    main_to: list[str]
+    copy_to: list[str]
+    schedule_rule: str | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    links: dict[str, str] = Field(description="URL paths of the .docx, .html and .xlsx renderings.")
+    figures: dict[str, Any] | None = Field(
+        default=None, description="Every section's figures (in the answer for one bulletin, not in lists)."
+    )
+
+
+class BulletinsPublic(BaseModel):
+    data: list[BulletinPublic]
+    count: int

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import Field
+from sqlmodel import Session
 
 from services.common.access import (
     BEARER_SECURITY,
@@ -21,6 +24,7 @@ from services.common.deps import RuntimeDep, SessionDep
 from services.common.identity import Principal
 from services.common.params import Limit, Offset
 from services.progress import closeout, extensions, ledger, reads, receipts, reports, tokens
+from services.progress.bulletins import Layout
 from services.progress.gate import WriteGate
 from services.progress.models import Closeout, Extension, Receipt
 from services.progress.schemas import (
@@ -59,6 +63,7 @@ ReporterDep = Annotated[Principal, Depends(REPORTER)]
 OverseerDep = Annotated[Principal, Depends(OFFICE_OR_SUPERVISOR)]
 
 
+NoticeRef = Annotated[str, Field(min_length=1, max_length=200)]
 IDEMPOTENCY_KEY_MAX = 200
 _IDEMPOTENCY_KEY_DOC = {
     "name": "Idempotency-Key",
@@ -176,14 +181,45 @@ async def get_task_status(
 async def get_rollups(
     _reader: Annotated[Principal | None, Depends(ROLLUP_READER)],
     runtime: RuntimeDep,
+    request: Request,
     by: str = Query("notice", max_length=10, description="unit, leader, chapter or notice"),
-    notice: str | None = Query(None, min_length=1, max_length=200, description="Only this notice's tasks: 文号 or id."),
+    notice: Annotated[
+        list[NoticeRef] | None, Query(max_length=50, description="Only these notices' tasks: 文号 or id, repeatable.")
+    ] = None,
+    period: str | None = Query(
+        None,
+        max_length=40,
+        description="Figures as of this period's end, as a bulletin counts them (by unit or leader): 2026-11, "
+        "2026-11-上旬, 2026-Q4, 2026-11-01~2026-11-15.",
+    ),
+    sort: Literal["key", "score"] = Query(
+        "key", description="key: by unit id, leader…; score: by the ranking score, best first (by=unit)."
+    ),
 ) -> RollupsPublic:
-    def read() -> RollupsPublic:
-        with runtime.engine.connect() as conn:
-            return reads.rollups(conn=conn, by=by, notice=notice)
+    notices = list(notice or [])
+    if period is None and sort == "key":
 
-    return await runtime.run_db(read)
+        def read() -> RollupsPublic:
+            with runtime.engine.connect() as conn:
+                return reads.rollups(conn=conn, by=by, notice=notices)
+
+        return await runtime.run_db(read)
+
+    def read_as_of() -> RollupsPublic:
+        with Session(runtime.engine) as session:
+            return reads.period_rollups(
+                session=session,
+                by=by,
+                notices=notices,
+                period=period,
+                sort=sort,
+                today=runtime.clock.today(),
+                rules=request.app.state.rules,
+                options=Layout.from_settings(runtime.settings).options,
+            )
+
+    # Off the event loop whatever the database: it re-judges every task of the notices (~0.7 s at 2,000).
+    return await asyncio.to_thread(read_as_of)
 
 
 @router.post("/tasks/{task_id}/receipt", response_model=Receipt, tags=["receipts"])

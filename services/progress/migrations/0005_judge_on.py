@@ -2,8 +2,8 @@
 re-judges only the tasks due. NULL on the rows already there: the first tick judges them all
 and sets it.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 07:25:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from services.common.migration_steps import has_column, refuse_downgrade
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
