@@ -31,3 +31,7 @@ class DeliverySettings(BaseSettings):
     batch_max: int = Field(default=200, ge=1, description="Most items in one message (a digest).")
     robot_per_minute: int = Field(default=20, ge=1, description="Messages a minute to one DingTalk/WeCom robot.")
     keyword: str = Field(default="督办", description="Word every robot message holds (DingTalk's keyword rule).")
+    office_email: str = Field(default="", description="The office's address: its default e-mail subscription.")
+    office_robot_channel: str = Field(default="dingtalk", description="dingtalk or wecom, for office_robot_url.")
+    office_robot_url: str = Field(default="", description="The office's group robot: its default robot subscription.")
+    office_robot_secret: SecretStr = Field(default=SecretStr(""), description="That robot's 加签 secret.")

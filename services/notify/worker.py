@@ -100,10 +100,17 @@ class DeliveryWorker:
         self.run_db = run_db or _on_loop
         self.rng = rng or random.Random()
         self.wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
+
+    def nudge(self) -> None:
+        """Look for due rows now rather than at the next interval; safe from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.wake.set)
 
     # -- the loop ---------------------------------------------------------------------------
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         try:
             while True:
                 try:

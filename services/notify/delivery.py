@@ -1,0 +1,107 @@
+"""Delivery wired into the notify service: tables, the worker, the routes' needs, and the planner.
+
+`register_delivery(runtime)` is the one call `app.py` makes; it returns the `DeliveryPlanner`
+the ladder hands each step to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from services.common.runtime import ServiceRuntime
+from services.common.workdaysfile import load_calendar
+from services.notify.delivery_models import DELIVERY_TABLES, Contact, Delivery, DeliveryAttempt, Subscription
+from services.notify.delivery_schemas import AttemptPublic
+from services.notify.delivery_settings import DeliverySettings
+from services.notify.outgoing import DeliveryPlanner, OutgoingStep
+from services.notify.subscriptions import OFFICE_ID, apply_defaults
+from services.notify.worker import DeliveryWorker
+
+
+class WakingPlanner:
+    """The planner, and a nudge to the worker once the caller's transaction commits."""
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+
+    def __call__(self, session: Session, step: OutgoingStep) -> None:
+        self.worker.planner(session, step)
+        if not event.contains(session, "after_commit", self._wake):
+            event.listen(session, "after_commit", self._wake, once=True)
+
+    def _wake(self, _session: Any) -> None:
+        self.worker.nudge()
+
+
+def office_contact(settings: DeliverySettings) -> Contact:
+    """The office's own contact fields, from settings (the directory lists units and posts)."""
+    return Contact(
+        owner_kind="office",
+        owner_id=OFFICE_ID,
+        name="督查室",
+        robot_channel=settings.office_robot_channel,
+        robot_url=settings.office_robot_url,
+        robot_secret=settings.office_robot_secret.get_secret_value(),
+        email=settings.office_email,
+    )
+
+
+def register_delivery(runtime: ServiceRuntime[Any], settings: DeliverySettings | None = None) -> DeliveryPlanner:
+    settings = settings or DeliverySettings()
+    runtime.tables.extend(DELIVERY_TABLES)
+    calendar = load_calendar(runtime.settings.workdays_file)
+    worker = DeliveryWorker(runtime.engine, settings, runtime.clock, calendar, run_db=runtime.run_db)
+    _WORKERS[id(runtime)] = worker
+
+    async def run() -> None:
+        def office_defaults() -> None:
+            with Session(runtime.engine) as session:
+                apply_defaults(session, office_contact(settings), runtime.clock.now())
+                session.commit()
+
+        await runtime.run_db(office_defaults)
+        await worker.run()
+
+    runtime.add_background(run)
+    return WakingPlanner(worker)
+
+
+_WORKERS: dict[int, DeliveryWorker] = {}
+
+
+def worker_of(runtime: ServiceRuntime[Any]) -> DeliveryWorker | None:
+    return _WORKERS.get(id(runtime))
+
+
+def planner_of(runtime: ServiceRuntime[Any]) -> DeliveryPlanner | None:
+    worker = worker_of(runtime)
+    return WakingPlanner(worker) if worker is not None else None
+
+
+def delivery_history(session: Session, task_id: str) -> list[AttemptPublic]:
+    """Every try of every delivery of a task's steps, oldest first, with the receiver's answer."""
+    stmt = (
+        select(DeliveryAttempt, Delivery, Subscription)
+        .join(Delivery, col(Delivery.delivery_id) == col(DeliveryAttempt.delivery_id))
+        .join(Subscription, col(Subscription.subscription_id) == col(Delivery.subscription_id), isouter=True)
+        .where(DeliveryAttempt.task_id == task_id)
+        .order_by(col(DeliveryAttempt.at), col(DeliveryAttempt.id))
+    )
+    return [
+        AttemptPublic(
+            at=attempt.at,
+            delivery_id=row.delivery_id,
+            step_id=row.step_id,
+            channel=row.channel,
+            recipient=row.recipient,
+            subscription=sub.name if sub is not None else row.subscription_id,
+            outcome=attempt.outcome,
+            status=attempt.status,
+            answer=attempt.answer,
+            items=attempt.batch,
+        )
+        for attempt, row, sub in session.exec(stmt).all()
+    ]
