@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from services.common.access import access_denied
@@ -118,9 +119,15 @@ def create(session: Session, principal: Principal, body: SubscriptionIn, now: da
 def update(session: Session, sub: Subscription, patch: SubscriptionPatch, now: datetime) -> Subscription:
     """Apply `patch`, checked as a whole (a new channel with the old target is refused); repairs a broken one."""
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    merged = SubscriptionFields.model_validate(
-        {**sub.model_dump(include=set(SubscriptionFields.model_fields)), **changes}
-    )
+    try:
+        merged = SubscriptionFields.model_validate(
+            {**sub.model_dump(include=set(SubscriptionFields.model_fields)), **changes}
+        )
+    except ValidationError as error:
+        problems = [{"where": ".".join(map(str, e["loc"])) or "body", "problem": e["msg"]} for e in error.errors()]
+        raise ApiError(
+            422, "invalid_request", "订阅修改后无效", "the subscription would not be valid", problems
+        ) from None
     check_directory(
         session, owner=(sub.owner_kind, sub.owner_id), units=merged.filters.units, leaders=merged.filters.leaders
     )
