@@ -34,7 +34,7 @@ def _token_consumer(service: str) -> Consumer:
 # What each service's app declares (a test compares): subjects below the root.
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "ingest": ("notice.parsed",),
-    "registry": ("task.upserted",),
+    "registry": ("task.upserted", "directory.contact.changed.>"),
     "progress": ("progress.reported", "status.changed", "token.changed.*"),
     "notify": ("escalation.raised.>", "clock.tick", "bulletin.published"),
 }
@@ -46,7 +46,11 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
         Consumer("clock.tick", "progress-clock-tick"),
         _token_consumer("progress"),
     ),
-    "notify": (Consumer("status.changed", "notify-status-changed"), _token_consumer("notify")),
+    "notify": (
+        Consumer("status.changed", "notify-status-changed"),
+        Consumer("directory.contact.changed.>", "notify-contact-changed"),
+        _token_consumer("notify"),
+    ),
 }
 
 

@@ -6,11 +6,14 @@ the ladder hands each step to.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from proto.directory import ContactChanged
 from services.common.runtime import ServiceRuntime
 from services.common.workdaysfile import load_calendar
 from services.notify.delivery_models import DELIVERY_TABLES, Contact, Delivery, DeliveryAttempt, Subscription
@@ -19,6 +22,8 @@ from services.notify.delivery_settings import DeliverySettings
 from services.notify.outgoing import DeliveryPlanner, OutgoingStep
 from services.notify.subscriptions import OFFICE_ID, apply_defaults
 from services.notify.worker import DeliveryWorker
+
+CONTACT_CONSUMER = "notify-contact-changed"
 
 
 class WakingPlanner:
@@ -66,7 +71,32 @@ def register_delivery(runtime: ServiceRuntime[Any], settings: DeliverySettings |
         await worker.run()
 
     runtime.add_background(run)
+
+    async def on_contact(event: ContactChanged) -> None:
+        await runtime.run_db(keep_contact, runtime.engine, event, runtime.clock.now())
+
+    runtime.consume(
+        runtime.subjects.directory_contact_changed_all,
+        consumer=CONTACT_CONSUMER,
+        model=ContactChanged,
+        handle=on_contact,
+        description="Keeps the units' and posts' contacts; their default subscriptions follow them.",
+    )
     return WakingPlanner(worker)
+
+
+def keep_contact(engine: Engine, event: ContactChanged, now: datetime) -> None:
+    """notify's copy of one contact, and the default subscriptions made from it, in one transaction."""
+    with Session(engine) as session:
+        row = session.get(Contact, (event.kind, event.owner_id)) or Contact(
+            owner_kind=event.kind, owner_id=event.owner_id
+        )
+        for key in ("name", "robot_channel", "robot_url", "robot_secret", "email", "removed"):
+            setattr(row, key, getattr(event, key))
+        row.updated_at = now
+        session.add(row)
+        apply_defaults(session, row, now)
+        session.commit()
 
 
 _WORKERS: dict[int, DeliveryWorker] = {}
