@@ -60,13 +60,17 @@ async def events(
     run_db: Callable[..., Awaitable[Any]],
     poll_s: float,
     disconnected: Callable[[], Awaitable[bool]],
+    follow: bool = True,
 ) -> AsyncIterator[dict[str, Any]]:
+    """Every visible step after `after`; then, following, each new one as it is raised."""
     while not await disconnected():
         rows = await run_db(read_after, engine, principal, after)
         for row in rows:
             after = row.seq or after
             yield event(row)
         if len(rows) < PAGE:
+            if not follow:
+                return
             await asyncio.sleep(poll_s)
 
 

@@ -176,6 +176,7 @@ async def live_feed(
     principal: AnyRoleDep,
     last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=30),
     after: int | None = Query(None, ge=0, le=2**62, description="Resume after this event id."),
+    follow: bool = Query(True, description="false: send what there is, then close (a catch-up without waiting)."),
 ) -> EventSourceResponse:
     """Server-sent events of the steps addressed to the caller (the office: all), resumable."""
     start = feed.last_event_id(last_event_id, after)
@@ -186,5 +187,6 @@ async def live_feed(
         run_db=runtime.run_db,
         poll_s=FEED_POLL_S,
         disconnected=request.is_disconnected,
+        follow=follow,
     )
     return EventSourceResponse(stream, ping=15)
