@@ -49,6 +49,7 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
     "notify": (
         Consumer("status.changed", "notify-status-changed"),
         Consumer("directory.contact.changed.>", "notify-contact-changed"),
+        Consumer("bulletin.published", "notify-bulletin-published"),
         _token_consumer("notify"),
     ),
 }

@@ -13,9 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from proto.bulletin import BulletinPublished
 from proto.directory import ContactChanged
+from services.common.inbox import remember, seen
 from services.common.runtime import ServiceRuntime
 from services.common.workdaysfile import load_calendar
+from services.notify.bulletins import bulletin_step, subscribers
 from services.notify.delivery_models import DELIVERY_TABLES, Contact, Delivery, DeliveryAttempt, Subscription
 from services.notify.delivery_schemas import AttemptPublic
 from services.notify.delivery_settings import DeliverySettings
@@ -24,6 +27,7 @@ from services.notify.subscriptions import OFFICE_ID, apply_defaults
 from services.notify.worker import DeliveryWorker
 
 CONTACT_CONSUMER = "notify-contact-changed"
+BULLETIN_CONSUMER = "notify-bulletin-published"
 
 
 class WakingPlanner:
@@ -82,7 +86,32 @@ def register_delivery(runtime: ServiceRuntime[Any], settings: DeliverySettings |
         handle=on_contact,
         description="Keeps the units' and posts' contacts; their default subscriptions follow them.",
     )
-    return WakingPlanner(worker)
+    planner = WakingPlanner(worker)
+
+    async def on_bulletin(event: BulletinPublished) -> None:
+        await runtime.run_db(
+            plan_bulletin, runtime.engine, planner, event, settings.console_base_url, runtime.clock.now()
+        )
+
+    runtime.consume(
+        runtime.subjects.bulletin_published,
+        consumer=BULLETIN_CONSUMER,
+        model=BulletinPublished,
+        handle=on_bulletin,
+        description="Delivers each published bulletin's summary and link to every subscriber.",
+    )
+    return planner
+
+
+def plan_bulletin(
+    engine: Engine, planner: DeliveryPlanner, event: BulletinPublished, base_url: str, now: datetime
+) -> None:
+    with Session(engine) as session:
+        if seen(session, BULLETIN_CONSUMER, event.event_id):
+            return
+        planner(session, bulletin_step(event, subscribers(session), base_url=base_url, now=now))
+        remember(session, BULLETIN_CONSUMER, event.event_id)
+        session.commit()
 
 
 def keep_contact(engine: Engine, event: ContactChanged, now: datetime) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from services.common.errors import ApiError
 from services.common.identity import Principal
+from services.common.params import MAX_ROW_ID
 from services.notify.delivery_models import FeedItem
 
 PAGE = 200
@@ -78,7 +79,7 @@ def last_event_id(header: str | None, query: int | None) -> int:
     """Where to resume: the Last-Event-ID header a reconnecting browser sends, else `?after=`, else 0."""
     if header is None or header.strip() == "":
         return query or 0
-    if not header.strip().isdigit() or len(header.strip()) > 18:
+    if not header.strip().isdigit() or int(header.strip()) > MAX_ROW_ID:
         raise ApiError(
             422, "invalid_last_event_id", "Last-Event-ID 须为事件序号", "Last-Event-ID must be an event number"
         )

@@ -14,7 +14,7 @@ from services.common.audit import audit
 from services.common.clock import CHINA
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
-from services.common.params import Day, Limit, Offset
+from services.common.params import MAX_ROW_ID, Day, Limit, Offset
 from services.notify import feed, subscriptions
 from services.notify.delivery import worker_of
 from services.notify.delivery_models import DEAD, Delivery
@@ -175,7 +175,7 @@ async def live_feed(
     runtime: RuntimeDep,
     principal: AnyRoleDep,
     last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=30),
-    after: int | None = Query(None, ge=0, le=2**62, description="Resume after this event id."),
+    after: int | None = Query(None, ge=0, le=MAX_ROW_ID, description="Resume after this event id."),
     follow: bool = Query(True, description="false: send what there is, then close (a catch-up without waiting)."),
 ) -> EventSourceResponse:
     """Server-sent events of the steps addressed to the caller (the office: all), resumable."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from services.common.clock import ManualClock
 from services.common.natsserver import NatsServer
@@ -83,5 +83,55 @@ async def test_a_malformed_last_event_id_is_422(notify: Notify) -> None:
     async with notify.client(notify.token("office")) as office:
         response = await office.get("/feed", headers={"Last-Event-ID": "yesterday"})
         assert response.status_code == 422 and response.json()["error"]["message_zh"]
-        response = await office.get("/feed", params={"after": -1})
+        response = await office.get("/feed", headers={"Last-Event-ID": "9" * 40})
         assert response.status_code == 422
+        for after in (-1, 2**31, 2**62):
+            response = await office.get("/feed", params={"after": after})
+            assert response.status_code == 422
+
+
+async def test_a_published_bulletin_reaches_every_subscriber_once(notify: Notify, nats_server: NatsServer) -> None:
+    import nats
+
+    from proto.bulletin import BulletinPublished
+    from services.notify.delivery_models import Delivery, Subscription
+    from tests.helpers import eventually
+
+    with Session(notify.engine) as session:
+        for sid, kind, owner in (("b1", "unit", "u1"), ("b2", "post", "p-quzhang"), ("b3", "office", "office")):
+            session.add(
+                Subscription(
+                    subscription_id=sid,
+                    name=sid,
+                    channel="webhook",
+                    target="http://127.0.0.1:9/b",
+                    owner_kind=kind,
+                    owner_id=owner,
+                )
+            )
+        session.commit()
+    runtime = notify.app.state.runtime
+    event = BulletinPublished(
+        source="notify",
+        bulletin_id="2026-03",
+        title="2026年第3期督查通报",
+        period="2026年3月",
+        counts={"red": 4, "yellow": 9},
+    )
+    connection = await nats.connect(nats_server.url)
+    try:
+        for n in range(2):  # the same event twice (past the stream's duplicate check): planned once
+            await connection.jetstream().publish(
+                runtime.subjects.bulletin_published, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"x{n}"}
+            )
+    finally:
+        await connection.close()
+
+    async def planned() -> list[Delivery] | None:
+        with Session(notify.engine) as session:
+            rows = list(session.exec(select(Delivery).where(Delivery.rule == "bulletin")).all())
+        return rows if len(rows) == 3 else None
+
+    rows = await eventually(planned, what="the bulletin's deliveries")
+    assert {r.subscription_id for r in rows} == {"b1", "b2", "b3"}
+    assert all("红灯 4 项" in r.message and r.link.endswith("/bulletins/2026-03") for r in rows)

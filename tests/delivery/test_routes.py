@@ -17,7 +17,7 @@ from tests.delivery.steps import MONDAY_10, step
 
 pytestmark = pytest.mark.nats
 
-HOOK = {"name": "系统对接", "channel": "webhook", "target": "https://hooks.example.org/luoshi", "secret": "s3cret"}
+HOOK = {"name": "系统对接", "channel": "webhook", "target": "http://127.0.0.1:9/luoshi", "secret": "s3cret"}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ async def test_another_units_subscription_is_403_and_unknown_is_404(notify: Noti
         {"target": "ftp://hooks.example.org/x"},
         {"target": "javascript:alert(1)"},
         {"target": "not a url"},
-        {"channel": "email", "target": "https://hooks.example.org/x"},
+        {"channel": "email", "target": "http://127.0.0.1:9/x"},
         {"channel": "dingtalk", "target": "duban@example.org"},
         {"quiet_hours": "22-08"},
         {"quiet_hours": "25:00-08:00"},

@@ -22,7 +22,7 @@ def _defaults(system: System, owner_id: str) -> list[Subscription]:
 async def test_a_units_robot_and_address_become_its_default_subscriptions(system: System) -> None:
     made = await system.client.post("/api/registry/units", json={"name": "区住建局", "kind": "bureau"})
     unit_id = made.json()["unit_id"]
-    robot = {"robot_url": "https://oapi.dingtalk.com/robot/send?access_token=t1", "robot_secret": "SECxyz"}
+    robot = {"robot_url": "http://127.0.0.1:9/robot/send?access_token=t1", "robot_secret": "SECxyz"}
     put = await system.client.put(f"/api/registry/units/{unit_id}/contact", json={**robot, "email": "zj@example.org"})
     assert put.status_code == 200, put.text
     assert put.json()["has_robot_secret"] is True and "SECxyz" not in put.text
@@ -85,7 +85,7 @@ units:
 posts:
   - title: 副区长（分管教育）
     holder: 李四
-    contact: {robot_channel: wecom, robot_url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k9"}
+    contact: {robot_channel: wecom, robot_url: "http://127.0.0.1:9/cgi-bin/webhook/send?key=k9"}
 """
     response = await system.client.post(
         "/api/registry/directory/import", content=text.encode(), headers={"Content-Type": "application/yaml"}
