@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bench import hostile, observe, parse, progress, registry
+from bench import delivery, hostile, observe, parse, progress, registry
 
 SUITES: dict[str, Callable[[bool], None]] = {
     "parse": parse.main,
@@ -13,6 +13,7 @@ SUITES: dict[str, Callable[[bool], None]] = {
     "progress": progress.main,
     "hostile": hostile.main,
     "observe": observe.main,
+    "delivery": delivery.main,
 }
 
 

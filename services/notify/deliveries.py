@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from services.common.workdays import WorkCalendar
@@ -72,6 +73,22 @@ def audience(keys: Iterable[str]) -> str:
     return "," + ",".join(sorted({*keys, "office"})) + ","
 
 
+_CACHE = "notify.delivery.subscriptions"
+
+
+def _subscriptions(session: Session) -> list[Subscription]:
+    """The subscriptions, read once per transaction however many steps it plans."""
+    cached = session.info.get(_CACHE)
+    if cached is None:
+        cached = session.info[_CACHE] = list(session.exec(select(Subscription)).all())
+        event.listen(session, "after_transaction_end", _forget, once=True)
+    return cached
+
+
+def _forget(session: Session, _transaction: object) -> None:
+    session.info.pop(_CACHE, None)
+
+
 class Planner:
     """The `DeliveryPlanner` the ladder calls: one row per (step, subscription), plus the feed item."""
 
@@ -80,9 +97,11 @@ class Planner:
 
     def __call__(self, session: Session, step: OutgoingStep) -> None:
         keys = recipient_keys(step)
-        for sub in session.exec(select(Subscription)).all():
-            if hears(sub, step, keys):
-                self._add(session, step, sub, copy=keys.get(owner_key(sub.owner_kind, sub.owner_id), True))
+        with session.no_autoflush:
+            planned = set(session.exec(select(Delivery.subscription_id).where(Delivery.step_id == step.step_id)).all())
+            for sub in _subscriptions(session):
+                if sub.subscription_id not in planned and hears(sub, step, keys):
+                    self._add(session, step, sub, copy=keys.get(owner_key(sub.owner_kind, sub.owner_id), True))
         session.add(
             FeedItem(
                 step_id=step.step_id,
@@ -97,15 +116,12 @@ class Planner:
         )
 
     def _add(self, session: Session, step: OutgoingStep, sub: Subscription, *, copy: bool) -> None:
-        did = delivery_id(step.step_id, sub.subscription_id)
-        if session.get(Delivery, did) is not None:
-            return  # the same step planned twice: one delivery
         due = release_at(step.raised_at, level=step.level, quiet_hours=sub.quiet_hours, calendar=self.calendar)
         if sub.digest_minutes and step.level not in URGENT_LEVELS:
             due += timedelta(minutes=sub.digest_minutes)
         session.add(
             Delivery(
-                delivery_id=did,
+                delivery_id=delivery_id(step.step_id, sub.subscription_id),
                 step_id=step.step_id,
                 subscription_id=sub.subscription_id,
                 escalation_id=step.escalation_id,

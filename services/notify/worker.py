@@ -101,6 +101,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.messages_sent = 0  # messages (a digest is one) the receivers took, since the start
         self._client: httpx.AsyncClient | None = None
 
     def nudge(self) -> None:
@@ -148,6 +149,7 @@ class DeliveryWorker:
                 return await self._send(batch, now)
 
         outcomes = await asyncio.gather(*(one(b) for b in batches))
+        self.messages_sent += sum(1 for o in outcomes if o.verdict == "sent")
         await self.run_db(self._settle, now, list(zip(batches, outcomes, strict=True)))
         return sum(len(b.items) for b in batches)
 
