@@ -28,6 +28,9 @@ class DeliverySettings(BaseSettings):
     retry_max_s: float = Field(default=1800.0, gt=0, description="Longest delay between two tries.")
     send_timeout_s: float = Field(default=10.0, gt=0, description="How long one send may take.")
     worker_interval_s: float = Field(default=1.0, gt=0, description="How often due deliveries are looked for.")
+    lease_s: float = Field(
+        default=120.0, gt=0, description="A claimed delivery is due again after this long if its send never settled."
+    )
     batch_max: int = Field(default=200, ge=1, description="Most items in one message (a digest).")
     robot_per_minute: int = Field(default=20, ge=1, description="Messages a minute to one DingTalk/WeCom robot.")
     keyword: str = Field(default="督办", description="Word every robot message holds (DingTalk's keyword rule).")

@@ -45,7 +45,6 @@ from services.notify.schedule import after, backoff_s, release_at
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-LEASE = timedelta(minutes=2)
 CLAIM_MAX = 5000
 SENDS_AT_ONCE = 32
 ROBOTS = ("dingtalk", "wecom")
@@ -193,7 +192,7 @@ class DeliveryWorker:
                     row.next_at = free_at
                 return None
         for row in ready:
-            row.next_at = now + LEASE
+            row.next_at = now + timedelta(seconds=self.settings.lease_s)
         return Batch(
             subscription_id=sub.subscription_id,
             name=sub.name,
