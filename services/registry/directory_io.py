@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from proto.subjects import Subjects
 from services.common.clock import CHINA, local_date
 from services.common.errors import ApiError
-from services.registry.contacts import ContactIn, set_contact
+from services.registry.contacts import ContactIn, set_contact, stage_contact
 from services.registry.directory import find_unit, set_members, upsert_unit
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.posts import tasks_of_post, upsert_post
@@ -107,6 +107,11 @@ def _post_unit(session: Session, ref: str) -> str:
     return known.unit_id if known is not None else upsert_unit(session, name=ref)[0].unit_id
 
 
+def _send_contact(session: Session, subjects: Subjects, row: Unit | Post | None, contact: ContactIn | None) -> None:
+    if row is not None and (contact is None or not set_contact(session, subjects, row, contact)):
+        stage_contact(session, subjects, row)
+
+
 def _contact(entry: dict[str, Any]) -> ContactIn | None:
     raw = entry.pop("contact", None) if isinstance(entry, dict) else None
     if raw is None:
@@ -160,9 +165,10 @@ def import_directory(
         affected |= touched
         if entry.members is not None:
             affected |= set_members(session, unit, entry.members)
+    # Every unit and post of the file is sent to notify (which checks subscriptions against
+    # them), with its contact: changed by a `contact:` entry, or as it was.
     for entry, contact in zip(units, unit_contacts, strict=True):
-        if contact is not None:
-            set_contact(session, subjects, find_unit(session, entry.name), contact)  # type: ignore[arg-type]
+        _send_contact(session, subjects, find_unit(session, entry.name), contact)
     for post, contact in zip(posts, post_contacts, strict=True):
         unit_id = _post_unit(session, post.unit) if post.unit else None
         row, changed = upsert_post(
@@ -176,8 +182,7 @@ def import_directory(
         )
         if changed:
             affected |= tasks_of_post(session, row.post_id)
-        if contact is not None:
-            set_contact(session, subjects, row, contact)
+        _send_contact(session, subjects, row, contact)
     republished = republish(session, subjects, affected, now=now, correlation_id=f"directory-import-{actor}")
     session.commit()
     return ImportReport(units=len(units), groups=len(groups), posts=len(posts), republished=republished)

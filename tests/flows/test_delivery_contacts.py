@@ -105,3 +105,24 @@ posts:
         headers={"Content-Type": "application/yaml"},
     )
     assert bad.status_code == 422 and bad.json()["error"]["message_zh"]
+
+
+async def test_units_and_posts_of_the_directory_are_known_to_notify_for_filters(system: System) -> None:
+    unit_id = (await system.client.post("/api/registry/units", json={"name": "区商务局", "kind": "bureau"})).json()[
+        "unit_id"
+    ]
+    post = await system.client.put("/api/registry/posts", json={"title": "副区长（分管商务）", "holder": "王五"})
+    post_id = post.json()["post_id"]
+    body = {
+        "name": "商务督办",
+        "channel": "webhook",
+        "target": "http://127.0.0.1:9/hook",
+        "filters": {"units": [unit_id], "leaders": [post_id]},
+    }
+
+    async def accepted() -> bool:
+        response = await system.client.post("/api/notify/subscriptions", json=body)
+        assert response.status_code in (201, 422), response.text
+        return response.status_code == 201
+
+    await eventually(accepted, what="notify to know the new unit and post")
