@@ -6,6 +6,7 @@ the ladder hands each step to.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from services.notify.outgoing import DeliveryPlanner, OutgoingStep
 from services.notify.subscriptions import OFFICE_ID, apply_defaults
 from services.notify.worker import DeliveryWorker
 
+log = logging.getLogger(__name__)
 CONTACT_CONSUMER = "notify-contact-changed"
 BULLETIN_CONSUMER = "notify-bulletin-published"
 
@@ -71,7 +73,10 @@ def register_delivery(runtime: ServiceRuntime[Any], settings: DeliverySettings |
                 apply_defaults(session, office_contact(settings), runtime.clock.now())
                 session.commit()
 
-        await runtime.run_db(office_defaults)
+        try:
+            await runtime.run_db(office_defaults)
+        except Exception:  # the worker must run even if the office's defaults cannot be written now
+            log.warning("the office's default subscriptions were not written", exc_info=True)
         await worker.run()
 
     runtime.add_background(run)
