@@ -7,6 +7,7 @@ the ladder hands each step to.
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ def register_delivery(runtime: ServiceRuntime[Any], settings: DeliverySettings |
     runtime.tables.extend(DELIVERY_TABLES)
     calendar = load_calendar(runtime.settings.workdays_file)
     worker = DeliveryWorker(runtime.engine, settings, runtime.clock, calendar, run_db=runtime.run_db)
-    _WORKERS[id(runtime)] = worker
+    _WORKERS[runtime] = worker
 
     async def run() -> None:
         def office_defaults() -> None:
@@ -133,11 +134,12 @@ def keep_contact(engine: Engine, event: ContactChanged, now: datetime) -> None:
         session.commit()
 
 
-_WORKERS: dict[int, DeliveryWorker] = {}
+# Each runtime's worker, for the routes that nudge it; gone with its runtime.
+_WORKERS: weakref.WeakKeyDictionary[ServiceRuntime[Any], DeliveryWorker] = weakref.WeakKeyDictionary()
 
 
 def worker_of(runtime: ServiceRuntime[Any]) -> DeliveryWorker | None:
-    return _WORKERS.get(id(runtime))
+    return _WORKERS.get(runtime)
 
 
 def planner_of(runtime: ServiceRuntime[Any]) -> DeliveryPlanner | None:
