@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from bench import bulletin, chase, hostile, observe, parse, progress, registry
+from bench import bulletin, chase, delivery, hostile, observe, parse, progress, registry
 
 SUITES: dict[str, Callable[[bool], None]] = {
     "parse": parse.main,
@@ -15,6 +15,7 @@ SUITES: dict[str, Callable[[bool], None]] = {
     "observe": observe.main,
     "chase": chase.main,
     "bulletin": bulletin.main,
+    "delivery": delivery.main,
 }
 
 

@@ -2,6 +2,7 @@
 
 from proto.bulletin import BulletinPublished
 from proto.clock import ClockTicked
+from proto.directory import ContactChanged
 from proto.envelope import Event
 from proto.escalation import EscalationRaised
 from proto.notice import NoticeParsed, ParsedNotice
@@ -13,6 +14,7 @@ from proto.token import TokenChanged
 __all__ = [
     "BulletinPublished",
     "ClockTicked",
+    "ContactChanged",
     "EscalationRaised",
     "Event",
     "NoticeParsed",

@@ -47,6 +47,13 @@ def stream_defs(subjects: Subjects) -> list[StreamDef]:
             max_msgs_per_subject=1,
             keeps=CURRENT,
         ),
+        StreamDef(
+            f"{prefix}_DIRECTORY",
+            (f"{root}.directory.>",),
+            "Contacts of units and posts",
+            max_msgs_per_subject=1,
+            keeps=CURRENT,
+        ),
         StreamDef(f"{prefix}_DLQ", (f"{root}.dlq.>",), "Dead letters", keeps=DEAD_LETTERS),
     ]
 

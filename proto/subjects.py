@@ -12,6 +12,7 @@ The tree (root ``luoshi`` by default; tests use their own root so they never col
     luoshi.clock.tick                        the clock → notify
     luoshi.bulletin.published                progress → subscribers
     luoshi.token.changed.<token_id>          progress → every service (token issued or revoked)
+    luoshi.directory.contact.changed.<kind>.<id>  registry → notify (a unit's or post's robot, e-mail)
     luoshi.dlq.<consumer>                    events a consumer gave up on, kept for inspection
 """
 
@@ -85,6 +86,13 @@ class Subjects:
     @property
     def token_changed_all(self) -> str:
         return f"{self.root}.token.changed.*"
+
+    def directory_contact_changed(self, kind: str, owner_id: str) -> str:
+        return f"{self.root}.directory.contact.changed.{kind}.{owner_id}"
+
+    @property
+    def directory_contact_changed_all(self) -> str:
+        return f"{self.root}.directory.contact.changed.>"
 
     def dead_letter(self, consumer: str) -> str:
         return f"{self.root}.dlq.{consumer}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -302,9 +303,9 @@ def test_a_new_revision_is_written_from_the_models(
     monkeypatch.setattr(migrations, "revisions_dir", lambda _service: folder)
     changed = _with_urgency(tables["notify"])
     engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
-    number = len(list(folder.glob("0*.py"))) + 1
+    number = int(re.match(r"\d+", migrations.head("notify") or "0").group())  # type: ignore[union-attr]
     written = migrations.make_revision(engine, "notify", changed, "escalation urgency")
-    assert written.name == f"{number:04d}_escalation_urgency.py"
+    assert written.name == f"{number + 1:04d}_escalation_urgency.py"
     assert "add_column(sa.Column('urgency', sa.Integer(), nullable=True))" in written.read_text()
     upgrade(engine, "notify", changed)
     assert differences(engine, "notify", changed) == []

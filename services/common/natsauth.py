@@ -34,7 +34,7 @@ def _token_consumer(service: str) -> Consumer:
 # What each service's app declares (a test compares): subjects below the root.
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "ingest": ("notice.parsed",),
-    "registry": ("task.upserted",),
+    "registry": ("task.upserted", "directory.contact.changed.>"),
     "progress": ("progress.reported", "progress.signed", "status.changed", "token.changed.*", "bulletin.published"),
     "notify": ("escalation.raised.>", "escalation.leader.>", "clock.tick"),
 }
@@ -54,6 +54,8 @@ CONSUMES: dict[str, tuple[Consumer, ...]] = {
         Consumer("progress.reported", "notify-progress-reported"),
         Consumer("progress.signed", "notify-progress-signed"),
         Consumer("clock.tick", "notify-clock-tick"),
+        Consumer("directory.contact.changed.>", "notify-contact-changed"),
+        Consumer("bulletin.published", "notify-bulletin-published"),
         _token_consumer("notify"),
     ),
 }

@@ -30,7 +30,6 @@ from services.notify.outgoing import DeliveryPlanner, plan_nothing
 from services.notify.pending import commit
 from services.notify.rules import RuleBook
 from services.notify.service import tick_if_new_day
-from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +50,19 @@ class Chase:
     book: RuleBook
     calendar: WorkCalendar
     planner: DeliveryPlanner = plan_nothing
+    console_url: str = "http://127.0.0.1:8000/console"  # each message links to the task there
     # One event at a time: a task's first status.changed often races its task.upserted, and both
     # would create the task's row.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def context(self, today: date | None = None) -> Context:
-        settings: NotifySettings = self.runtime.settings  # type: ignore[assignment]
         return Context(
             subjects=self.runtime.subjects,
             rules=self.book.current(),
             calendar=self.calendar,
             today=today or self.runtime.clock.today(),
             now=self.runtime.clock.now(),
-            console_url=settings.console_url,
+            console_url=self.console_url,
             planner=self.planner,
         )
 

@@ -21,11 +21,6 @@ class NotifySettings(ServiceSettings):
         description="The ladder's rules (YAML); reloaded when it changes. None: the documented defaults "
         "(services/notify/rules.yaml).",
     )
-    console_url: str = Field(
-        default="http://127.0.0.1:8000",
-        max_length=500,
-        description="Where people open the console: each message links to the task there.",
-    )
 
 
 @lru_cache

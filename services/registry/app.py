@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlmodel import SQLModel
 
+from proto.directory import ContactChanged
 from proto.task import TaskUpserted
 from services.common.clock import Clock
 from services.common.runtime import ServiceRuntime, create_service_app
@@ -21,6 +22,7 @@ from services.registry.models import (
 )
 from services.registry.settings import RegistrySettings, get_settings
 from services.registry.views import router as task_router
+from services.registry.views_contacts import router as contact_router
 from services.registry.views_directory import router as directory_router
 from services.registry.views_links import router as link_router
 from services.registry.views_versions import router as version_router
@@ -47,6 +49,11 @@ def create_runtime(settings: RegistrySettings | None = None, clock: Clock | None
     runtime.publishers.declare(
         runtime.subjects.task_upserted, TaskUpserted, "A task was registered or changed, with its units resolved."
     )
+    runtime.publishers.declare(
+        runtime.subjects.root + ".directory.contact.changed.{kind}.{owner_id}",
+        ContactChanged,
+        "A unit's or post's contact fields (robot, e-mail); the stream keeps the last per subject.",
+    )
     register_handlers(runtime)
     return runtime
 
@@ -57,6 +64,6 @@ def create_app(settings: RegistrySettings | None = None, clock: Clock | None = N
         runtime,
         title="Luoshi registry",
         description="任务台账登记 / the task registry",
-        routers=[task_router, directory_router, link_router, version_router],
+        routers=[task_router, directory_router, contact_router, link_router, version_router],
         body_limits={"/directory/import": MAX_DIRECTORY_BYTES},
     )

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from proto.subjects import Subjects
 from services.common.clock import CHINA, local_date
 from services.common.errors import ApiError
+from services.registry.contacts import ContactIn, set_contact, stage_contact
 from services.registry.directory import find_unit, set_members, upsert_unit
 from services.registry.directory_models import GroupMember, Post, PostHolder, Unit, UnitAlias
 from services.registry.posts import tasks_of_post, upsert_post
@@ -106,6 +107,18 @@ def _post_unit(session: Session, ref: str) -> str:
     return known.unit_id if known is not None else upsert_unit(session, name=ref)[0].unit_id
 
 
+def _send_contact(session: Session, subjects: Subjects, row: Unit | Post | None, contact: ContactIn | None) -> None:
+    if row is not None and (contact is None or not set_contact(session, subjects, row, contact)):
+        stage_contact(session, subjects, row)
+
+
+def _contact(entry: dict[str, Any]) -> ContactIn | None:
+    raw = entry.pop("contact", None) if isinstance(entry, dict) else None
+    if raw is None:
+        return None
+    return ContactIn.model_validate(raw)
+
+
 def import_directory(
     session: Session,
     subjects: Subjects,
@@ -119,6 +132,9 @@ def import_directory(
     data = parse_directory(text, fmt)
     affected: set[str] = set()
     try:
+        # A unit's or post's `contact:` (robot, e-mail; issue 15) is set after the entry itself.
+        unit_contacts = [_contact(u) for u in data["units"]]
+        post_contacts = [_contact(p) for p in data["posts"]]
         units = [UnitCreate.model_validate(u) for u in data["units"]]
         groups = [UnitCreate.model_validate({**g, "is_group": True}) for g in data["groups"]]
         posts = [PostPut.model_validate(p) for p in data["posts"]]
@@ -149,7 +165,11 @@ def import_directory(
         affected |= touched
         if entry.members is not None:
             affected |= set_members(session, unit, entry.members)
-    for post in posts:
+    # Every unit and post of the file is sent to notify (which checks subscriptions against
+    # them), with its contact: changed by a `contact:` entry, or as it was.
+    for entry, contact in zip(units, unit_contacts, strict=True):
+        _send_contact(session, subjects, find_unit(session, entry.name), contact)
+    for post, contact in zip(posts, post_contacts, strict=True):
         unit_id = _post_unit(session, post.unit) if post.unit else None
         row, changed = upsert_post(
             session,
@@ -162,6 +182,7 @@ def import_directory(
         )
         if changed:
             affected |= tasks_of_post(session, row.post_id)
+        _send_contact(session, subjects, row, contact)
     republished = republish(session, subjects, affected, now=now, correlation_id=f"directory-import-{actor}")
     session.commit()
     return ImportReport(units=len(units), groups=len(groups), posts=len(posts), republished=republished)

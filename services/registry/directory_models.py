@@ -47,6 +47,11 @@ class Unit(SQLModel, table=True):
     member_parent_id: str | None = Field(default=None, max_length=32)
     merged_into: str | None = Field(default=None, max_length=32, index=True)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC), sa_type=UtcDateTime)
+    # Where it reads messages (issue 15); sent to notify as `directory.contact.changed`.
+    robot_channel: str = Field(default="", max_length=20)
+    robot_url: str = Field(default="", max_length=500)
+    robot_secret: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200)
 
 
 class UnitAlias(SQLModel, table=True):
@@ -74,6 +79,11 @@ class Post(SQLModel, table=True):
     post_id: str = Field(primary_key=True, max_length=32)
     title: str = Field(max_length=200, index=True)
     unit_id: str | None = Field(default=None, max_length=32)
+    # Where it reads messages (issue 15); sent to notify as `directory.contact.changed`.
+    robot_channel: str = Field(default="", max_length=20)
+    robot_url: str = Field(default="", max_length=500)
+    robot_secret: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200)
 
 
 class PostHolder(SQLModel, table=True):

@@ -11,6 +11,7 @@ from services.common.audit import audit
 from services.common.deps import RuntimeDep, SessionDep
 from services.common.errors import ApiError
 from services.common.params import Limit, Offset
+from services.registry.contacts import stage_contact
 from services.registry.directory import Groups, add_alias, merge_units, require_unit, set_members, upsert_unit
 from services.registry.directory_io import (
     export_directory,
@@ -110,6 +111,7 @@ def create_unit(body: UnitCreate, session: SessionDep, runtime: RuntimeDep, offi
     )
     if body.members is not None:
         affected |= set_members(session, unit, body.members)
+    stage_contact(session, runtime.subjects, unit)  # notify learns the unit (and its contact)
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"unit-{unit.unit_id}")
     session.commit()
     runtime.relay.kick()
@@ -158,6 +160,7 @@ def patch_unit(
         session.add(unit)
     if body.members is not None:
         affected |= set_members(session, unit, body.members)
+    stage_contact(session, runtime.subjects, unit)  # notify learns the unit (and its contact)
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"unit-{unit.unit_id}")
     session.commit()
     runtime.relay.kick()
@@ -213,6 +216,7 @@ def put_post(body: PostPut, session: SessionDep, runtime: RuntimeDep, office: Of
         today=runtime.clock.today(),
     )
     affected = tasks_of_post(session, post.post_id) if changed else set()
+    stage_contact(session, runtime.subjects, post)  # notify learns the post (and its contact)
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"post-{post.post_id}")
     session.commit()
     runtime.relay.kick()
@@ -232,6 +236,7 @@ def change_holder(
         session, title=post.title, holder=body.holder, since=body.since, today=runtime.clock.today()
     )
     affected = tasks_of_post(session, post.post_id) if changed else set()
+    stage_contact(session, runtime.subjects, post)  # notify learns the post (and its contact)
     republish(session, runtime.subjects, affected, now=runtime.clock.now(), correlation_id=f"post-{post.post_id}")
     session.commit()
     runtime.relay.kick()

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from sse_starlette import EventSourceResponse
 
 from services.common.access import Public, api_routes, declared, route_access
 from services.common.runtime import ServiceRuntime, create_service_app
@@ -33,7 +34,10 @@ def _routes(system: System) -> Iterator[tuple[str, APIRoute]]:
 
 def _url(service: str, route: APIRoute) -> str:
     # Ids that exist nowhere: a caller let through gets a 404 or 422, never a change.
-    return f"/api/{service}" + re.sub(r"\{[^}]+\}", "0", route.path)
+    url = f"/api/{service}" + re.sub(r"\{[^}]+\}", "0", route.path)
+    # A live feed (server-sent events) never ends by itself; asked not to follow, it sends what
+    # there is and closes, so the whole answer can be read.
+    return url + "?follow=false" if route.response_class is EventSourceResponse else url
 
 
 async def _call(client: httpx.AsyncClient, method: str, url: str, token: str | None) -> httpx.Response:

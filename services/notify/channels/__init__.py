@@ -1,0 +1,1 @@
+"""Channels: each turns a rendered message into one send to one receiver and reads its answer."""
