@@ -73,12 +73,18 @@ def _known(session: Session, kind: str, ids: Sequence[str]) -> set[str]:
     return set(session.exec(stmt).all())
 
 
-def check_directory(session: Session, *, owner: tuple[str, str], units: Sequence[str], leaders: Sequence[str]) -> None:
-    """422 naming every unit or post the directory (as notify keeps it) does not know."""
+def check_directory(
+    session: Session, *, owner: tuple[str, str], units: Sequence[str], leaders: Sequence[str], own: bool = False
+) -> None:
+    """422 naming every unit or post the directory (as notify keeps it) does not know.
+
+    With `own`, the owner is the caller's own unit or post, which its token vouches for: a unit a
+    notice named and nobody has put in the directory yet may still subscribe for itself.
+    """
     kind, owner_id = owner
     problems = []
-    wanted_units = [*units, *([owner_id] if kind == "unit" else [])]
-    wanted_posts = [*leaders, *([owner_id] if kind == "post" else [])]
+    wanted_units = [*units, *([owner_id] if kind == "unit" and not own else [])]
+    wanted_posts = [*leaders, *([owner_id] if kind == "post" and not own else [])]
     for missing in sorted(set(wanted_units) - _known(session, "unit", wanted_units)):
         problems.append({"where": "unit", "problem": f"unknown unit {missing}"})
     for missing in sorted(set(wanted_posts) - _known(session, "post", wanted_posts)):
@@ -103,7 +109,8 @@ def resolve_owner(principal: Principal, body: SubscriptionIn) -> tuple[str, str]
 
 def create(session: Session, principal: Principal, body: SubscriptionIn, now: datetime) -> Subscription:
     owner = resolve_owner(principal, body)
-    check_directory(session, owner=owner, units=body.filters.units, leaders=body.filters.leaders)
+    own = owner == own_owner(principal)
+    check_directory(session, owner=owner, units=body.filters.units, leaders=body.filters.leaders, own=own)
     sub = Subscription(
         subscription_id=secrets.token_hex(8),
         owner_kind=owner[0],
@@ -116,7 +123,9 @@ def create(session: Session, principal: Principal, body: SubscriptionIn, now: da
     return sub
 
 
-def update(session: Session, sub: Subscription, patch: SubscriptionPatch, now: datetime) -> Subscription:
+def update(
+    session: Session, sub: Subscription, patch: SubscriptionPatch, now: datetime, *, own: bool = False
+) -> Subscription:
     """Apply `patch`, checked as a whole (a new channel with the old target is refused); repairs a broken one."""
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     try:
@@ -128,9 +137,8 @@ def update(session: Session, sub: Subscription, patch: SubscriptionPatch, now: d
         raise ApiError(
             422, "invalid_request", "订阅修改后无效", "the subscription would not be valid", problems
         ) from None
-    check_directory(
-        session, owner=(sub.owner_kind, sub.owner_id), units=merged.filters.units, leaders=merged.filters.leaders
-    )
+    owner = (sub.owner_kind, sub.owner_id)
+    check_directory(session, owner=owner, units=merged.filters.units, leaders=merged.filters.leaders, own=own)
     for key, value in merged.model_dump().items():
         setattr(sub, key, value)
     if {"target", "secret", "channel"} & changes.keys():

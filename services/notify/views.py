@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,6 +13,8 @@ from services.common.deps import SessionDep
 from services.common.identity import Principal
 from services.common.params import Limit, Offset
 from services.notify import cases
+from services.notify.delivery import delivery_history
+from services.notify.delivery_schemas import AttemptPublic
 from services.notify.handlers import Chase
 from services.notify.history import search_history, task_history
 from services.notify.models import Escalation, Silence
@@ -105,14 +107,18 @@ def _history(rows: list) -> list[HistoryPublic]:  # type: ignore[type-arg]
     return [HistoryPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/tasks/{task_id}/history", response_model=list[HistoryPublic])
-def get_task_history(task_id: Id, session: SessionDep, reader: AnyRoleDep) -> list[HistoryPublic]:
-    """The task's whole chase in order: every step, acknowledgement, silence and closure."""
+@router.get("/tasks/{task_id}/history", response_model=list[HistoryPublic | AttemptPublic])
+def get_task_history(task_id: Id, session: SessionDep, reader: AnyRoleDep) -> list[HistoryPublic | AttemptPublic]:
+    """The task's whole chase in order: every step, acknowledgement, silence and closure, and
+    every try to deliver a step with the receiver's answer (`kind` "delivery")."""
     rows = task_history(session, task_id)
+    attempts = delivery_history(session, task_id)
     party = _own_party(reader)
     if party is not None:
         rows = [r for r in rows if f" {party} " in r.parties]
-    return _history(rows)
+        attempts = [a for a in attempts if party in a.recipient]
+    merged: list[HistoryPublic | AttemptPublic] = [*_history(rows), *attempts]
+    return sorted(merged, key=lambda entry: entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC))
 
 
 @router.get("/history", response_model=list[HistoryPublic])

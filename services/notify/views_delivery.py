@@ -79,7 +79,8 @@ def patch_subscription(
     sub = subscriptions.require(session, subscription_id, principal)
     now = runtime.clock.now()
     before = subscriptions.public(sub).model_dump(mode="json")
-    subscriptions.update(session, sub, body, now)
+    own = subscriptions.own_owner(principal) == (sub.owner_kind, sub.owner_id)
+    subscriptions.update(session, sub, body, now, own=own)
     audit(
         session,
         principal=principal,

@@ -3,12 +3,15 @@ the rules in force, and bad input refused with nothing written."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
 import pytest
 
+from tests.delivery.receivers import Receiver
 from tests.flows.conftest import System
 from tests.helpers import bearer, eventually
 from tests.progress.support import unit_token
@@ -23,8 +26,19 @@ def _error(answer: Any, status: int, code: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def red(system: System) -> dict[str, Any]:
-    """The example notice's first task reported far behind in October: red, so a 督办."""
+async def receiver() -> AsyncIterator[Receiver]:
+    server = Receiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def red(system: System, receiver: Receiver) -> dict[str, Any]:
+    """The example notice's first task reported far behind in October: red, so a 督办.
+
+    The host unit has its own webhook subscription, so the 督办 reaches a real receiver.
+    """
     system.clock.set(datetime(2026, 1, 25, 9, 0))
     upload = await system.client.post("/api/ingest/notices", files={"file": ("example.txt", EXAMPLE, "text/plain")})
     assert upload.status_code == 202, upload.text
@@ -40,6 +54,14 @@ async def red(system: System) -> dict[str, Any]:
 
     await eventually(known, what="progress to learn the task")
     token = await unit_token(system.client, system.office, "县工业和信息化局", gateway=system.app)
+    hook = {
+        "name": "工信局督办接收",
+        "channel": "webhook",
+        "target": f"{receiver.url}/hook/gxj",
+        "secret": receiver.secret,
+    }
+    made = await system.client.post("/api/notify/subscriptions", json=hook, headers=bearer(token))
+    assert made.status_code == 201, made.text
     system.clock.set(datetime(2026, 10, 1, 9, 0))
     report = {"percent": 10, "narrative": "一期项目主体施工中。", "period": "2026-09"}
     posted = await system.client.post(
@@ -53,6 +75,22 @@ async def red(system: System) -> dict[str, Any]:
 
     row = await eventually(raised, what="the 督办")
     return {"task_id": task_id, "escalation": row, "unit": token}
+
+
+async def test_the_step_reaches_the_unit_s_own_webhook(system: System, red: dict[str, Any], receiver: Receiver) -> None:
+    async def arrived() -> list[Any] | None:
+        return [r.json() for r in receiver.accepted if r.path == "/hook/gxj"] or None
+
+    (body, *_) = await eventually(arrived, what="the 督办 at the unit's webhook")
+    text = json.dumps(body, ensure_ascii=False)
+    assert "督办" in text and red["task_id"] in text and "县工业和信息化局" in text
+
+    async def in_history() -> list[Any] | None:
+        history = (await system.client.get(f"/api/notify/tasks/{red['task_id']}/history")).json()
+        return [h for h in history if h["kind"] == "delivery"] or None
+
+    (attempt, *_) = await eventually(in_history, what="the delivery in the task's history")
+    assert attempt["channel"] == "webhook" and attempt["status"] == 200
 
 
 async def test_a_unit_that_is_not_a_recipient_may_not_acknowledge(system: System, red: dict[str, Any]) -> None:
