@@ -90,6 +90,11 @@ async def test_the_upload_raises_nothing(system: System, uploaded: dict[str, str
 async def test_the_first_escalation_comes_after_the_first_period_ends_unreported(
     system: System, uploaded: dict[str, str]
 ) -> None:
+    # The last days of December: its report is due, so 临近提醒 go out — but no 催办 for a report yet.
+    await _tick(system, datetime(2026, 12, 28, 2, 0))
+    reminded = await eventually(lambda: _rules_raised(system, "advance_report"), timeout=60, what="December's 临近提醒")
+    assert {r["task_id"] for r in reminded} <= {t for (t,) in _task_ids(system, CURRENT)}
+    assert [r for r in await _escalations(system) if r["rule"] == "report_missing"] == []
     # December is the first whole period; its report is due by 5 January (REPORT_GRACE_DAYS).
     await _tick(system, datetime(2027, 1, 5, 2, 0))
     await eventually(lambda: _ticked(system, "tick-2027-01-05"), timeout=60, what="progress to apply the tick")
@@ -103,6 +108,10 @@ async def test_the_first_escalation_comes_after_the_first_period_ends_unreported
         return rows or None
 
     rows = await eventually(raised, timeout=60, what="escalations once December went unreported")
+    missing = await eventually(
+        lambda: _rules_raised(system, "report_missing"), timeout=60, what="催办 for December's reports"
+    )
+    assert {r["title"][:4] for r in missing} == {"【催办】"} and {r["level"] for r in missing} == {"reminder"}
     await eventually(lambda: _ticked(system, "tick-2027-01-06"), timeout=60, what="progress to apply the tick")
     assert _progress_count(system, ProgressTask.rule == "baseline") == 0
     status = (await system.client.get(f"/api/progress/tasks/{rows[0]['task_id']}/status")).json()
@@ -111,6 +120,10 @@ async def test_the_first_escalation_comes_after_the_first_period_ends_unreported
     assert {r["task_id"] for r in rows} <= current
     # Reference notices are never judged, however overdue.
     assert _progress_count(system, ProgressTask.doc_no != CURRENT, ProgressTask.flag != "blue") == 0
+
+
+async def _rules_raised(system: System, rule: str) -> list[dict[str, object]] | None:
+    return [r for r in await _escalations(system) if r["rule"] == rule] or None
 
 
 async def _ticked(system: System, tick_id: str) -> bool:
