@@ -133,7 +133,7 @@ def test_docx_tables_come_as_rows_in_body_order() -> None:
     ]
 
 
-def test_docx_merged_cells_are_not_repeated() -> None:
+def test_docx_merged_cells_are_not_repeated_and_columns_stay_aligned() -> None:
     import io
 
     import docx
@@ -148,7 +148,7 @@ def test_docx_merged_cells_are_not_repeated() -> None:
     out = io.BytesIO()
     document.save(out)
     rows = read_notice(out.getvalue(), "m.docx").split("\n")
-    assert rows == ["| 横向合并 | 纵向合并 |", "| 10 | 11 |  |"]
+    assert rows == ["| 横向合并 |  | 纵向合并 |", "| 10 | 11 |  |"]
 
 
 def test_docx_bold_from_styles_and_adjacent_runs_merge() -> None:

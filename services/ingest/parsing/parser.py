@@ -121,6 +121,10 @@ def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
         if t.chapter in target_chapters and (indicator := parse_indicator(t.text.split("、")[0])) is not None:
             indicators.append(indicator)
     warnings = _hoist_recurring(tasks)
+    warnings += [
+        ParseWarning(code="table_columns", message=f"表格列识别：{note} / table columns read as listed")
+        for note in structure.table_notes
+    ]
     if header.doc.doc_no is None:
         warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))
     if header.doc.issued_date is None:

@@ -183,10 +183,21 @@ def _paragraph_segments(p: Any, styles: _Styles) -> list[Segment]:
 def _docx_table_rows(tbl: Any, styles: _Styles) -> list[str]:
     rows: list[str] = []
     for tr in _iter_children(tbl, _W_TR):
-        cells = [render(_cell_segments(tc, styles)) for tc in _iter_children(tr, _W_TC)]
+        cells: list[str] = []
+        for tc in _iter_children(tr, _W_TC):
+            cells.append(render(_cell_segments(tc, styles)))
+            # A cell merged across columns keeps them: the rows of a table stay aligned.
+            cells.extend([""] * (_grid_span(tc) - 1))
         if any(c.strip() for c in cells):
             rows.append(table_row(cells))
     return rows
+
+
+def _grid_span(tc: Any) -> int:
+    tcpr = tc.find(_W_TCPR)
+    span = tcpr.find(f"{_W}gridSpan") if tcpr is not None else None
+    value = span.get(_W_VAL, "1") if span is not None else "1"
+    return min(int(value), 64) if value.isdigit() and int(value) > 0 else 1
 
 
 def _iter_children(el: Any, tag: str) -> Iterator[Any]:
