@@ -11,6 +11,7 @@ Pure: rows of cell strings in, a `Layout` out.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -122,7 +123,7 @@ def _numbers_ascend(cells: list[str]) -> bool:
     numbers = [int(m.group(1)) for c in cells if (m := NUMBER_CELL_RE.match(compact(c)))]
     if len(numbers) < max(1, len([c for c in cells if compact(c)]) * 0.7):
         return False
-    return sum(1 for a, b in zip(numbers, numbers[1:], strict=False) if b > a or b == 1) >= (len(numbers) - 1) * 0.8
+    return sum(1 for a, b in itertools.pairwise(numbers) if b > a or b == 1) >= (len(numbers) - 1) * 0.8
 
 
 def _is_deadline_cell(cell: str) -> bool:

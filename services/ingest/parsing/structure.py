@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from services.ingest.parsing.normalise import compact, strip_bold
 from services.ingest.parsing.columns import Layout
+from services.ingest.parsing.normalise import compact, strip_bold
 from services.ingest.parsing.tables import read_table, split_row
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
