@@ -33,7 +33,7 @@ def upload_notice(
     runtime: RuntimeDep,
     session: SessionDep,
     office: OfficeDep,
-    file: UploadFile = File(description="txt, md, docx or pdf"),
+    file: UploadFile = File(description="txt, md, docx, doc, wps, xlsx, xls or pdf (a scanned PDF is read by OCR)"),
     supervision: Annotated[Supervision | None, Form(description=STATE_HELP)] = None,
     supervision_start: Annotated[Day | None, Form(description=START_HELP)] = None,
 ) -> NoticeAccepted:

@@ -90,14 +90,15 @@ def _docx(blocks: list[str | tuple[Rows, list[tuple[int, int, int, int]]]]) -> b
             continue
         rows, merges = block
         table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
-        for r, values in enumerate(rows):
-            for c, value in enumerate(values):
+        for table_row, values in zip(table.rows, rows, strict=True):
+            for cell, value in zip(table_row.cells, values, strict=False):
                 if value:
-                    table.cell(r, c).text = value
+                    cell.text = value
         for r0, c0, r1, c1 in merges:
             keep = table.cell(r0, c0).text
             merged = table.cell(r0, c0).merge(table.cell(r1, c1))
             merged.text = keep
+    document.add_paragraph("")  # Word always ends a body with a paragraph; a Word 97 export needs it
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

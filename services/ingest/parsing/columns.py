@@ -251,8 +251,11 @@ def infer_layout(rows: list[list[str]], previous: Layout | None = None) -> Layou
         reasons.insert(0, "表头占两行，已合并")
     data = rows[start + count :]
     _fill_from_content(data, width, roles, reasons)
-    if "task" not in roles.values():
-        return None
+    if "task" not in roles.values() or not (count or "number" in roles.values()):
+        return None  # neither a header nor numbered rows: no sign this is a task table
+    task_cells = [compact(c) for c in _column(data, next(i for i, r in roles.items() if r == "task")) if compact(c)]
+    if task_cells and sum(map(len, task_cells)) / len(task_cells) < 4:
+        return None  # a table of figures (指标 | 2023年 | 2024年), not of tasks
     if "number" not in roles.values():
         reasons.append("没有序号列，按行顺序编号")
     keys = [tuple(compact(c) for c in r) for r in header]

@@ -1,0 +1,86 @@
+"""Column roles of a task table from header words or cell contents, with the reasons said."""
+
+from __future__ import annotations
+
+from services.ingest.parsing.columns import infer_layout
+from services.ingest.parsing.parser import parse_text
+
+HEAD = "某某县人民政府\n关于分解落实2024年政府工作报告任务的通知\n"
+
+
+def md(rows: list[list[str]]) -> str:
+    return "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n"
+
+
+def test_other_header_words_name_the_roles():
+    layout = infer_layout([["编号", "主要目标", "责任领导", "牵头部门", "参与单位", "时间节点", "备注"]])
+    assert layout is not None
+    assert layout.roles == {0: "number", 1: "task", 2: "leaders", 3: "hosts", 4: "co", 5: "deadline", 6: "note"}
+    assert "第2列“主要目标”→任务内容（表头）" in layout.describe()
+
+
+def test_roles_from_contents_without_header():
+    rows = [
+        ["1", "扩大有效投资，新增项目10个，力争投资增长8%。", "张三", "县发改局", "县财政局、各乡镇", "年底前"],
+        ["2", "促进消费回补，举办促消费活动20场以上。", "李四、王五", "县商务局", "各乡镇", "2024年6月底"],
+        ["3", "稳定外贸外资，实际使用外资增长5%。", "副县长赵六", "县商务局", "", "长期坚持"],
+    ]
+    layout = infer_layout(rows)
+    assert layout is not None and layout.header_rows == 0
+    assert layout.roles == {0: "number", 1: "task", 2: "leaders", 3: "hosts", 4: "co", 5: "deadline"}
+    text = layout.describe()
+    assert "表格无表头" in text and "第3列→牵头领导（内容为人名或职务）" in text and "第2列→任务内容（文字最长）" in text
+
+
+def test_caption_and_two_row_header_and_repeated_header_rows():
+    notice = parse_text(
+        HEAD
+        + md(
+            [
+                ["2024年重点任务分解表", "", "", "", ""],
+                ["序号", "具体任务", "责任单位", "", "完成时限"],
+                ["", "", "牵头单位", "配合单位", ""],
+                ["1", "扩大投资。", "县发改局", "县财政局", "年底前"],
+                ["序号", "具体任务", "责任单位", "", "完成时限"],
+                ["", "", "牵头单位", "配合单位", ""],
+                ["2", "促进消费。", "县商务局", "各乡镇", "6月底前"],
+            ]
+        )
+    )
+    assert [(t.number, t.host_units, t.co_units) for t in notice.tasks] == [
+        (1, ["县发改局"], ["县财政局"]),
+        (2, ["县商务局"], ["各乡镇"]),
+    ]
+    (note,) = [w.message for w in notice.warnings if w.code == "table_columns"]
+    assert "表头占两行" in note
+
+
+def test_table_without_a_number_column_numbers_rows_in_order():
+    notice = parse_text(
+        HEAD + md([["工作任务", "责任单位"], ["扩大投资。", "县发改局"], ["促进消费。", "县商务局"]])
+    )
+    assert [(t.number, t.text) for t in notice.tasks] == [(1, "扩大投资。"), (2, "促进消费。")]
+    assert all("table_unnumbered" in {w.code for w in t.warnings} for t in notice.tasks)
+
+
+def test_chapter_column_and_a_task_column_split_in_two():
+    notice = parse_text(
+        HEAD
+        + md(
+            [
+                ["类别", "序号", "重点任务", "工作措施", "牵头单位"],
+                ["一、稳增长", "1", "扩大投资", "新增项目10个。", "县发改局"],
+                ["", "2", "促进消费", "举办活动20场。", "县商务局"],
+                ["三、惠民生", "3", "稳定就业", "新增就业500人。", "县人社局"],
+            ]
+        )
+    )
+    assert [(t.number, t.chapter, t.text) for t in notice.tasks] == [
+        (1, "一", "扩大投资：新增项目10个。"),
+        (2, "一", "促进消费：举办活动20场。"),
+        (3, "三", "稳定就业：新增就业500人。"),
+    ]
+
+
+def test_a_table_of_no_tasks_is_not_read_as_tasks():
+    assert infer_layout([["指标", "2023年", "2024年"], ["GDP", "6%", "6.5%"]]) is None
