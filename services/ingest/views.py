@@ -24,8 +24,9 @@ STATE_HELP = (
 )
 START_HELP = "The day supervision starts (the notice's year ± 1); default: today, for a new notice."
 
-# Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad".
-_UNSUPPORTED = {"unsupported_type"}
+# Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad"
+# (converter_missing: this server lacks the program that reads it, e.g. LibreOffice for .doc).
+_UNSUPPORTED = {"unsupported_type", "converter_missing"}
 
 
 @router.post("/notices", status_code=status.HTTP_202_ACCEPTED, response_model=NoticeAccepted)

@@ -29,7 +29,9 @@ def test_roles_from_contents_without_header():
     assert layout is not None and layout.header_rows == 0
     assert layout.roles == {0: "number", 1: "task", 2: "leaders", 3: "hosts", 4: "co", 5: "deadline"}
     text = layout.describe()
-    assert "表格无表头" in text and "第3列→牵头领导（内容为人名或职务）" in text and "第2列→任务内容（文字最长）" in text
+    assert (
+        "表格无表头" in text and "第3列→牵头领导（内容为人名或职务）" in text and "第2列→任务内容（文字最长）" in text
+    )
 
 
 def test_caption_and_two_row_header_and_repeated_header_rows():
@@ -56,9 +58,7 @@ def test_caption_and_two_row_header_and_repeated_header_rows():
 
 
 def test_table_without_a_number_column_numbers_rows_in_order():
-    notice = parse_text(
-        HEAD + md([["工作任务", "责任单位"], ["扩大投资。", "县发改局"], ["促进消费。", "县商务局"]])
-    )
+    notice = parse_text(HEAD + md([["工作任务", "责任单位"], ["扩大投资。", "县发改局"], ["促进消费。", "县商务局"]]))
     assert [(t.number, t.text) for t in notice.tasks] == [(1, "扩大投资。"), (2, "促进消费。")]
     assert all("table_unnumbered" in {w.code for w in t.warnings} for t in notice.tasks)
 
