@@ -207,19 +207,19 @@ def xlsx(src: Source) -> bytes:
 
 
 def flattened_text(src: Source, width: int = 60) -> bytes:
-    """Rows copied out of a web page: number, text, units at the end, cells apart by spaces; long rows wrap."""
+    """Rows copied out of a web page: number, text, then leaders and units without labels, cells apart
+    by runs of spaces; a long text wraps onto the next lines, its row's last cells after its end."""
     lines = list(src.head)
     for ordinal, tasks in src.by_chapter():
         if ordinal is not None:
             lines.append(src.chapter_heading(ordinal))
         for t in tasks:
             c = cells(t)
-            units = "  ".join(x for x in (c["leaders"], c["hosts"], c["co"]) if x)
-            line = f"{c['number']}  {c['text']}    {units}"
-            while len(line) > width:
-                lines.append(line[:width])
-                line = line[width:]
-            lines.append(line)
+            text = f"{c['number']}  {c['text']}"
+            while len(text) > width:
+                lines.append(text[:width])
+                text = text[width:]
+            lines.append("    ".join(x for x in (text, c["leaders"], c["hosts"], c["co"]) if x))
     return "\n".join(lines).encode("utf-8")
 
 
@@ -229,4 +229,5 @@ FORMS: dict[str, tuple[str, Callable[[Source], bytes]]] = {
     "two_row_header": ("docx", two_row_header),
     "split_pages": ("docx", split_pages),
     "xlsx": ("xlsx", xlsx),
+    "flattened_text": ("txt", flattened_text),
 }

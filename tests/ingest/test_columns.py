@@ -84,3 +84,30 @@ def test_chapter_column_and_a_task_column_split_in_two():
 
 def test_a_table_of_no_tasks_is_not_read_as_tasks():
     assert infer_layout([["指标", "2023年", "2024年"], ["GDP", "6%", "6.5%"]]) is None
+
+
+def test_rows_flattened_to_text_with_units_at_the_end():
+    notice = parse_text(
+        HEAD
+        + "一、稳增长\n"
+        + "1 新增规上工业企业20家，年底前完成 工业和信息化局\n"
+        + "2\t培育专精特新企业10家，\n全年完成。  张三    县工信局、县科技局\t各乡镇\n"
+        + "3  加强营商环境建设，打造一流\u3000县政府办公室\n"
+    )
+    t5, t6, t7 = notice.tasks
+    assert (t5.number, t5.text, t5.host_units) == (1, "新增规上工业企业20家，年底前完成", ["工业和信息化局"])
+    assert (t6.text, t6.leaders, t6.host_units, t6.co_units) == (
+        "培育专精特新企业10家，全年完成。",
+        ["张三"],
+        ["县工信局", "县科技局"],
+        ["各乡镇"],
+    )
+    assert t7.host_units == ["县政府办公室"] and "flat_row" in {w.code for w in t7.warnings}
+
+
+def test_prose_with_a_gap_is_not_cut_into_cells():
+    notice = parse_text(
+        HEAD + "一、稳增长\n1.在建设现代化产业体系上强力  突破，推动政府  改革。（牵头单位：县发改局）\n"
+    )
+    (t,) = notice.tasks
+    assert t.text.startswith("在建设现代化产业体系上强力突破") and t.host_units == ["县发改局"]

@@ -49,7 +49,7 @@ ROLE_NAMES = {
 CHAPTER_CELL_RE = re.compile(r"^(?:\*\*)?[一二三四五六七八九十]{1,3}\s*[、.．]")
 NUMBER_CELL_RE = re.compile(r"^(?:\*\*)?(\d{1,3})(?:\*\*)?[.、．]?$")
 _UNIT_END = frozenset("局委办部院室会司团社联组行街道镇乡村县市区府心构队门位关协校站所厂处科馆署厅园港场）)")
-_UNIT_WORDS_RE = re.compile(r"^(?:各|相关|有关)|政府|中心|公司|集团|指挥部|管委会|街道")
+_UNIT_WORDS_RE = re.compile(r"^(?:各|相关|有关)|(?:政府|中心|公司|集团|指挥部|管委会|街道|小组|机构|企业)$")
 _TITLE_RE = re.compile(r"(?:副?(?:区|市|县|镇)长|书记|主任|部长|局长|秘书长|同志|委员|主席)")
 _PERSON_RE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
 _ITEM_SPLIT_RE = re.compile(r"[、，,；;\s]+")
@@ -102,11 +102,15 @@ def _items(cell: str) -> list[str]:
 
 def is_unit(item: str) -> bool:
     item = item.removesuffix("等")
+    if item.endswith("领导"):
+        return False  # 各区政府领导: people
     return len(item) >= 2 and (item[-1] in _UNIT_END or bool(_UNIT_WORDS_RE.search(item)))
 
 
 def is_person(item: str) -> bool:
     item = item.removesuffix("等")
+    if item.endswith("领导") and len(item) <= 12:
+        return True
     if _TITLE_RE.search(item) and len(item) <= 12:
         return True
     return bool(_PERSON_RE.match(item)) and not is_unit(item)

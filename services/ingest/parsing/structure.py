@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from services.ingest.parsing.columns import Layout
+from services.ingest.parsing.flatrows import CELL_MARK
 from services.ingest.parsing.normalise import compact, strip_bold
 from services.ingest.parsing.tables import read_table, split_row
 
@@ -104,7 +105,8 @@ class _Builder:
         if self.current is None:
             return True
         last = self.current.lines[-1] if self.current.lines else ""
-        return last.endswith(_TERMINAL) or bool(LABEL_LINE_RE.match(last))
+        # A row flattened to text ends with its marked cells: the row, and so the task, is complete.
+        return last.endswith(_TERMINAL) or bool(LABEL_LINE_RE.match(last)) or CELL_MARK in last
 
     def _chapter_has_tasks(self) -> bool:
         if not self.chapters:
