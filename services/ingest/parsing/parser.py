@@ -18,6 +18,7 @@ from services.ingest.parsing.deadlines import extract_deadline_phrases, resolve_
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.parsing.flatrows import CELL_MARK, mark_trailing_cells, trailing_cells
 from services.ingest.parsing.header import parse_header, parse_indicator, parse_indicators
+from services.ingest.parsing.milestones import extract_milestones
 from services.ingest.parsing.normalise import compact, join_lines, normalise_lines, strip_bold
 from services.ingest.parsing.quantities import extract_quantities
 from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
@@ -99,6 +100,7 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         deadline=resolve_deadline(phrases, year, issued),
         deadline_phrases=phrases,
         quantities=extract_quantities(task_text),
+        milestones=extract_milestones(task_text, year, issued),
         warnings=warnings,
     )
 
