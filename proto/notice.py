@@ -87,6 +87,13 @@ class ParsedTask(BaseModel):
     milestones: list[Milestone] = Field(
         default_factory=list, description="Dated steps when the task names two or more due dates, earliest first."
     )
+    rule: str = Field(
+        default="",
+        description="How the assignment was found: inline, lines, table, flat_row, unlabelled or none.",
+    )
+    confidence: float = Field(
+        default=1.0, ge=0, le=1, description="How far the parse of the task can be trusted, from its rules (0–1)."
+    )
     warnings: list[ParseWarning] = Field(default_factory=list)
 
 
@@ -96,6 +103,11 @@ class ParsedNotice(BaseModel):
     chapters: list[Chapter] = Field(default_factory=list)
     tasks: list[ParsedTask] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
+    review: list[str] = Field(
+        default_factory=list,
+        description="Why the parse is doubtful (OCR, few tasks for its length, mostly fallback rules); a new "
+        "notice with reasons, uploaded without a supervision choice, is registered as 参考 for the office to check.",
+    )
 
 
 class NoticeParsed(Event):

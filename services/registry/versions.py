@@ -287,6 +287,10 @@ def _put_supervision(notice: RegistryNotice, event: NoticeParsed, *, new: bool, 
     uploaded_on = event.uploaded_on or now.date()
     if new:
         notice.supervision = event.supervision or default_state(notice.year, uploaded_on)
+        if event.supervision is None and event.parse.review:
+            # A doubtful parse (OCR, few tasks, mostly fallbacks) waits as 参考 for the office to check
+            # and set 督办中 (PUT …/supervision), instead of being judged and chased at once.
+            notice.supervision = "reference"
         notice.supervision_start = event.supervision_start or uploaded_on
         return
     if event.supervision is not None:

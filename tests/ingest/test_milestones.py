@@ -53,3 +53,32 @@ def test_parse_and_registry_event_carry_the_milestones() -> None:
         register_notice(session=session, subjects=SUBJECTS, event=notice_event(notice), now=NOW)
         (event,) = _events(session)
     assert [(m.phrase, m.value) for m in event.milestones] == [("上半年", 100.0), ("年底前", 200.0)]
+
+
+def test_a_doubtful_parse_is_registered_as_reference_for_review() -> None:
+    from sqlmodel import Session, select
+
+    from services.registry.models import RegistryNotice
+    from services.registry.versions import register_notice
+    from tests.registry.conftest import NOW, SUBJECTS, new_engine, notice_event
+
+    prose = "。".join(["全面贯彻落实各项部署要求，推动经济社会高质量发展"] * 120)
+    notice = parse_text(HEAD + "济某政发〔2026〕4号\n一、总体要求\n" + prose + "\n1.扩大投资。（牵头单位：县发改局）\n")
+    assert notice.review and "needs_review" in {w.code for w in notice.warnings}
+    (task,) = notice.tasks
+    assert (task.rule, task.confidence) == ("inline", 1.0)
+    sure = parse_text(HEAD + "济某政发〔2026〕5号\n一、稳增长\n1.扩大投资。（牵头单位：县发改局）\n")
+    assert sure.review == []
+    engine = new_engine("sqlite://")
+    with Session(engine) as session:
+        for parsed in (notice, sure):
+            register_notice(session=session, subjects=SUBJECTS, event=notice_event(parsed), now=NOW)
+        states = {n.doc_no: n.supervision for n in session.exec(select(RegistryNotice))}
+    assert states == {"济某政发〔2026〕4号": "reference", "济某政发〔2026〕5号": "supervised"}
+
+
+def test_task_confidence_follows_its_rules() -> None:
+    notice = parse_text(
+        HEAD + "一、稳增长\n1.扩大投资。（牵头单位：县发改局）\n2.促进消费。（县商务局、县财政局）\n3.稳定外贸。\n"
+    )
+    assert [(t.rule, t.confidence) for t in notice.tasks] == [("inline", 1.0), ("unlabelled", 0.75), ("none", 0.4)]

@@ -14,6 +14,7 @@ from services.ingest.parsing.assignments import (
     split_block,
     split_people,
 )
+from services.ingest.parsing.confidence import review_reasons, task_confidence
 from services.ingest.parsing.deadlines import extract_deadline_phrases, resolve_deadline
 from services.ingest.parsing.errors import NoticeParseError
 from services.ingest.parsing.flatrows import CELL_MARK, mark_trailing_cells, trailing_cells
@@ -23,6 +24,9 @@ from services.ingest.parsing.normalise import compact, join_lines, normalise_lin
 from services.ingest.parsing.quantities import extract_quantities
 from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
 
+OCR_WARNING = ParseWarning(
+    code="ocr", message="任务文字由扫描图像识别（OCR）得到，请核对原文 / text recognised from a scanned image (OCR)"
+)
 HEADER_LINES = 60  # the doc number, title and addressees stand within the first lines
 
 
@@ -58,13 +62,14 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
     cells = block.cells
     flat_note: list[ParseWarning] = []
     if cells is not None:
-        text, assignment_text, form = cells.get("task", ""), None, "table"
+        text, assignment_text, form, rule = cells.get("task", ""), None, "table", "table"
     else:
         text, cells = trailing_cells(join_lines(block.lines))
         if cells is None:
             text, assignment_text, form = split_block(text)
+            rule = form
         else:
-            text, assignment_text, form = text.replace(CELL_MARK, ""), None, "table"
+            text, assignment_text, form, rule = text.replace(CELL_MARK, ""), None, "table", "flat_row"
             flat_note.append(
                 ParseWarning(
                     code="flat_row",
@@ -77,6 +82,7 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
     if not leaders and chapter is not None and chapter.leaders:
         leaders = list(chapter.leaders)
     if not assignment.found:
+        rule = "none"
         warnings.append(ParseWarning(code="no_assignment", message="未找到牵头领导或承办单位 / no assignment found"))
     leaders = _fit(leaders, PERSON_MAX, warnings)
     host_units, co_units = (
@@ -101,6 +107,7 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         deadline_phrases=phrases,
         quantities=extract_quantities(task_text),
         milestones=extract_milestones(task_text, year, issued),
+        rule=rule,
         warnings=warnings,
     )
 
@@ -114,8 +121,11 @@ def _hoist_recurring(tasks: list[ParsedTask], threshold: int = 10) -> list[Parse
     return [ParseWarning(code="shared_suffix", message=f"{m}（出现于{counts[m]}项任务）") for m in sorted(recurring)]
 
 
-def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
-    """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract."""
+def parse_text(text: str, *, source_name: str | None = None, ocr: bool = False) -> ParsedNotice:
+    """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract.
+
+    `ocr`: the text was recognised from a scan; every task is warned and trusted less.
+    """
     lines = normalise_lines(mark_trailing_cells(text))
     if not lines:
         raise NoticeParseError("empty", "文件没有可读的文字 / the document has no readable text")
@@ -146,4 +156,22 @@ def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
         warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))
     if header.doc.issued_date is None:
         warnings.append(ParseWarning(code="no_issued_date", message="未找到成文日期 / no signature date found"))
-    return ParsedNotice(doc=header.doc, indicators=indicators, chapters=chapters, tasks=tasks, warnings=warnings)
+    if ocr:
+        for t in tasks:
+            t.warnings.append(OCR_WARNING)
+        warnings.append(OCR_WARNING)
+    for t in tasks:
+        t.confidence = task_confidence(t, ocr=ocr)
+    notice = ParsedNotice(doc=header.doc, indicators=indicators, chapters=chapters, tasks=tasks, warnings=warnings)
+    notice.review = review_reasons(notice, text_chars=sum(map(len, lines)), ocr=ocr)
+    if notice.review:
+        notice.warnings.append(
+            ParseWarning(
+                code="needs_review",
+                message="解析存疑（"
+                + "；".join(r.split(" / ")[0] for r in notice.review)
+                + "），请核对；未选择督办状态的新通知按“参考”登记，核对后改为“督办中” / the parse is doubtful: "
+                "a new notice uploaded without a supervision choice is registered as reference until checked",
+            )
+        )
+    return notice
