@@ -20,9 +20,17 @@ _CLAUSE_RE = re.compile(r"[，,；;。]")
 _WHOLE_RE = re.compile(r"全部完成|全面完成|全部建成|全面建成|全覆盖|全部到位|全面到位")
 
 
-def extract_milestones(text: str, year: int | None, issued: date | None) -> list[Milestone]:
-    """The task's milestones, earliest first; [] when it names fewer than two due dates."""
+def extract_milestones(
+    text: str, year: int | None, issued: date | None, phrases: list[str] | None = None
+) -> list[Milestone]:
+    """The task's milestones, earliest first; [] when it names fewer than two due dates.
+
+    `phrases`: the task's time phrases when already found; most tasks name one date at most,
+    and for them the clauses are not read again.
+    """
     base = year if year is not None else (issued.year if issued else None)
+    if phrases is not None and len({phrase_due_date(p, base) for p in phrases} - {None}) < 2:
+        return []
     steps: dict[date, Milestone] = {}
     for clause in _CLAUSE_RE.split(text):
         dated = [(p, d) for p in extract_deadline_phrases(clause) if (d := phrase_due_date(p, base)) is not None]

@@ -106,7 +106,7 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         deadline=resolve_deadline(phrases, year, issued),
         deadline_phrases=phrases,
         quantities=extract_quantities(task_text),
-        milestones=extract_milestones(task_text, year, issued),
+        milestones=extract_milestones(task_text, year, issued, phrases),
         rule=rule,
         warnings=warnings,
     )
