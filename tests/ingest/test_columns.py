@@ -111,3 +111,27 @@ def test_prose_with_a_gap_is_not_cut_into_cells():
     )
     (t,) = notice.tasks
     assert t.text.startswith("在建设现代化产业体系上强力突破") and t.host_units == ["县发改局"]
+
+
+def test_a_category_column_without_ordinals_numbers_its_chapters():
+    notice = parse_text(
+        HEAD
+        + md(
+            [
+                ["领域", "序号", "工作任务", "牵头单位"],
+                ["工业经济", "1", "扩大投资。", "县发改局"],
+                ["工业经济", "2", "促进消费。", "县商务局"],
+                ["民生保障", "3", "稳定就业。", "县人社局"],
+            ]
+        )
+    )
+    assert [(c.ordinal, c.title) for c in notice.chapters] == [("一", "工业经济"), ("二", "民生保障")]
+    assert [t.chapter for t in notice.tasks] == ["一", "一", "二"]
+
+
+def test_number_cells_in_parentheses():
+    notice = parse_text(
+        HEAD
+        + md([["序号", "工作任务", "牵头单位"], ["（1）", "扩大投资。", "县发改局"], ["(2)", "促进消费。", "县商务局"]])
+    )
+    assert [t.number for t in notice.tasks] == [1, 2]

@@ -43,6 +43,15 @@ def cn_to_int(text: str) -> int:
     return CN_DIGITS.get(text, 0)
 
 
+def int_to_cn(value: int) -> str:
+    """1..99 as a Chinese ordinal (一, 十, 十一, 二十三), the inverse of `cn_to_int`."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(value, 10)
+    if tens == 0:
+        return digits[ones]
+    return (digits[tens] if tens > 1 else "") + "十" + (digits[ones] if ones else "")
+
+
 @dataclass
 class ChapterBlock:
     ordinal: str
@@ -218,6 +227,9 @@ class _Builder:
         for event in events:
             if event.kind == "chapter":
                 m = self.match_chapter(event.text, skips=True)
+                if m is None and not _CHAPTER_RE.match(event.text):
+                    # A chapter column naming its chapters without ordinals: numbered in order.
+                    m = (int_to_cn(cn_to_int(self.chapters[-1].ordinal) + 1 if self.chapters else 1), event.text)
                 if m:
                     self.open_chapter(*m)
                     self.heading_open = False

@@ -46,6 +46,7 @@ def row_events(rows: list[list[str]], layout: Layout) -> list[RowEvent]:
     events: list[RowEvent] = []
     numbered = "number" in layout.roles.values()
     headers = set(layout.header_keys)
+    last_chapter = ""
     for cells in rows[layout.header_rows :]:
         if not any(compact(c) for c in cells) or tuple(compact(c) for c in cells) in headers:
             continue  # empty, or the header repeated on a new page
@@ -55,8 +56,11 @@ def row_events(rows: list[list[str]], layout: Layout) -> list[RowEvent]:
             continue
         row = {role: cells[i] for i, role in layout.roles.items() if i < len(cells)}
         chapter = compact(row.pop("chapter", ""))
-        if chapter and CHAPTER_CELL_RE.match(chapter):
+        if chapter and chapter != last_chapter:
+            # 一、工业经济 opens that chapter; 工业经济 alone (a 类别 column) the next one. A value
+            # repeated on every row of its chapter opens it once.
             events.append(RowEvent("chapter", text=chapter))
+            last_chapter = chapter
         row.pop("note", None)
         if "detail" in row:
             detail = row.pop("detail")
