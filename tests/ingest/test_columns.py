@@ -135,3 +135,23 @@ def test_number_cells_in_parentheses():
         + md([["序号", "工作任务", "牵头单位"], ["（1）", "扩大投资。", "县发改局"], ["(2)", "促进消费。", "县商务局"]])
     )
     assert [t.number for t in notice.tasks] == [1, 2]
+
+
+def test_lead_marks_on_units_and_posts_beside_names():
+    notice = parse_text(
+        HEAD
+        + md(
+            [
+                ["序号", "工作任务", "责任领导", "责任单位"],
+                ["1", "扩大投资。", "张三（副县长）", "县发改局（牵头）、县财政局"],
+                ["2", "促进消费。", "副县长李四", "县商务局牵头，各乡镇配合"],
+            ]
+        )
+    )
+    text = parse_text(HEAD + "一、稳增长\n1.稳定外贸。（责任单位：县商务局（牵头）、县财政局）\n")
+    assert [(t.leaders, t.host_units, t.co_units) for t in notice.tasks + text.tasks] == [
+        (["张三"], ["县发改局"], ["县财政局"]),
+        (["李四"], ["县商务局"], ["各乡镇"]),
+        ([], ["县商务局"], ["县财政局"]),
+    ]
+    assert not any(w.code == "responsible_as_hosts" for t in notice.tasks + text.tasks for w in t.warnings)
