@@ -155,3 +155,35 @@ def test_lead_marks_on_units_and_posts_beside_names():
         ([], ["县商务局"], ["县财政局"]),
     ]
     assert not any(w.code == "responsible_as_hosts" for t in notice.tasks + text.tasks for w in t.warnings)
+
+
+def test_names_set_one_per_line_in_a_cell_stay_apart():
+    import io
+
+    import docx
+
+    from services.ingest.parsing.api import parse_document
+
+    document = docx.Document()
+    document.add_paragraph("某某县人民政府关于分解任务的通知")
+    table = document.add_table(rows=2, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["序号", "工作任务", "牵头领导", "责任单位"], strict=True):
+        cell.text = text
+    number, task, leaders, units = table.rows[1].cells
+    number.text = "1"
+    task.text = "扩大有效投资，"
+    task.add_paragraph("力争增长8%。")
+    leaders.text = "张三"
+    leaders.add_paragraph("李四")
+    units.text = "县发改局（牵头）"
+    units.add_paragraph("县财政局")
+    document.add_paragraph("")
+    out = io.BytesIO()
+    document.save(out)
+    (t,) = parse_document(out.getvalue(), "n.docx").tasks
+    assert (t.text, t.leaders, t.host_units, t.co_units) == (
+        "扩大有效投资，力争增长8%。",
+        ["张三", "李四"],
+        ["县发改局"],
+        ["县财政局"],
+    )

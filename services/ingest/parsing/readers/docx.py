@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row, too_complex
+from services.ingest.parsing.readers.segments import (
+    Segment,
+    cell_separator,
+    reader_error,
+    render,
+    table_row,
+    too_complex,
+)
 from services.ingest.parsing.readers.zipguard import check_zip
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -215,8 +222,12 @@ def _cell_segments(tc: Any, styles: _Styles) -> list[Segment]:
         # A continuation of a vertically merged cell: its text is in the cell above.
         return []
     segments: list[Segment] = []
+    paragraphs = [_paragraph_segments(p, styles) for p in _iter_blocks(tc) if p.tag == _W_P]
+    separator = cell_separator(["".join(t for t, _b in p) for p in paragraphs])
     for block in _iter_blocks(tc):
         if block.tag == _W_P:
+            if separator and segments and any(t.strip() for t, _b in segments):
+                segments.append((separator, False))
             segments.extend(_paragraph_segments(block, styles))
         else:
             for tr in _iter_children(block, _W_TR):

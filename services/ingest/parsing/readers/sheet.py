@@ -14,7 +14,7 @@ import io
 import zipfile
 from datetime import date, datetime, time, timedelta
 
-from services.ingest.parsing.readers.segments import reader_error, table_row, too_complex
+from services.ingest.parsing.readers.segments import cell_separator, reader_error, table_row, too_complex
 from services.ingest.parsing.readers.zipguard import check_zip
 
 MAX_CELLS = 400_000  # rows × columns over the whole workbook; a real 分解表 has a few thousand
@@ -33,7 +33,8 @@ def _cell_text(value: object) -> str:
         return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, time | timedelta):
         return ""
-    return str(value).replace("\r", "").replace("\n", "").strip()
+    lines = str(value).replace("\r", "").split("\n")
+    return cell_separator(lines).join(line.strip() for line in lines if line.strip())
 
 
 def _open(data: bytes, is_zip: bool):
