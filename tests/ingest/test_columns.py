@@ -157,7 +157,7 @@ def test_lead_marks_on_units_and_posts_beside_names():
     assert not any(w.code == "responsible_as_hosts" for t in notice.tasks + text.tasks for w in t.warnings)
 
 
-def test_names_set_one_per_line_in_a_cell_stay_apart():
+def test_names_set_one_per_line_in_a_cell_stay_apart_and_a_wrapped_header_reads():
     import io
 
     import docx
@@ -169,6 +169,8 @@ def test_names_set_one_per_line_in_a_cell_stay_apart():
     table = document.add_table(rows=2, cols=4)
     for cell, text in zip(table.rows[0].cells, ["序号", "工作任务", "牵头领导", "责任单位"], strict=True):
         cell.text = text
+    table.rows[0].cells[0].text = "序"
+    table.rows[0].cells[0].add_paragraph("号")  # a header wrapped in its cell
     number, task, leaders, units = table.rows[1].cells
     number.text = "1"
     task.text = "扩大有效投资，"

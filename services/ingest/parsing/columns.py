@@ -71,7 +71,8 @@ class Layout:
 
 
 def header_role(text: str) -> str | None:
-    text = compact(text)
+    # A header wrapped in its cell (序 / 号) comes joined with 、 by the readers.
+    text = compact(text).replace("、", "")
     if not text or len(text) > _HEADER_CELL_MAX:
         return None
     for role, pattern in HEADER_ROLES:
