@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from proto.progress import Flag
@@ -142,3 +142,20 @@ def judge(
             "unacknowledged",
         )
     return Verdict("blue", expected, f"正常推进：完成 {percent:g}%，应达 {expected:g}% / on track", "on_track")
+
+
+def day_expected_passes(
+    start: date, due: date, percent: float, milestones: Sequence[Mapping[str, Any]] = ()
+) -> date | None:
+    """The first day (to within a day of rounding) on which `expected_percent` exceeds `percent`, along
+    the milestones if any; None
+    when it never does before the due date. For the judgement-date arithmetic (when the gap to
+    序时进度 can next cross a threshold) of a task paced by milestones."""
+    if start >= due or percent >= 100:
+        return None
+    points = [(start, 0.0), *milestone_points(start, due, milestones), (due, 100.0)]
+    for (d0, p0), (d1, p1) in itertools.pairwise(points):
+        if p1 > percent:
+            share = max(0.0, (percent - p0) / (p1 - p0))
+            return d0 + timedelta(days=int(share * (d1 - d0).days) + 1)
+    return None

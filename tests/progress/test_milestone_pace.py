@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
@@ -92,3 +92,17 @@ def test_the_ledger_shows_the_milestones(session: Session) -> None:
     upsert(session, milestones=milestones)
     _doc, (row,) = ledger_rows(session=session, notice="n1")
     assert row.deadline.endswith("阶段目标：2026-06-30 6月底前开工；2026-12-31 年底前主体完工")
+
+
+def test_the_day_the_pace_passes_a_share_follows_the_milestones() -> None:
+    from services.progress.flags import day_expected_passes
+
+    steps = [step(date(2026, 6, 30), 150), step(DUE, 200)]
+    for percent in (10, 40, 74, 80, 99):
+        day = day_expected_passes(START, DUE, percent, steps)
+        assert day is not None
+        later, earlier = day + timedelta(days=1), day - timedelta(days=2)
+        assert expected_percent(START, DUE, later, steps) > percent >= expected_percent(START, DUE, earlier, steps)
+    assert day_expected_passes(START, DUE, 100, steps) is None
+    straight = day_expected_passes(START, DUE, 50)
+    assert straight is not None and abs((straight - date(2026, 7, 2)).days) <= 1
