@@ -39,6 +39,16 @@ class Deadline(BaseModel):
     due_date: date = Field(description="The date inferred from the phrase and the notice's year.")
 
 
+class Milestone(BaseModel):
+    """One step of a task due in stages: `上半年完成100个，年底前完成200个` gives two."""
+
+    phrase: str = Field(description="The time phrase of the step as written: 上半年, 6月底前, 2025年…")
+    due_date: date = Field(description="The date the phrase falls due, in the notice's year.")
+    target: str = Field(description="The clause the step asks for, as written (whitespace removed).")
+    value: float | None = Field(default=None, description="The figure the step reaches, when it names one.")
+    unit: str | None = Field(default=None, description="The unit of `value` (个, 亿元, %…).")
+
+
 class Indicator(BaseModel):
     """A main expected indicator (主要预期目标), e.g. GDP 增长 6%."""
 
@@ -74,6 +84,16 @@ class ParsedTask(BaseModel):
     deadline: Deadline | None = Field(default=None, description="The governing deadline of the task.")
     deadline_phrases: list[str] = Field(default_factory=list, description="Every time phrase, in order.")
     quantities: list[Quantity] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(
+        default_factory=list, description="Dated steps when the task names two or more due dates, earliest first."
+    )
+    rule: str = Field(
+        default="",
+        description="How the assignment was found: inline, lines, table, flat_row, unlabelled or none.",
+    )
+    confidence: float = Field(
+        default=1.0, ge=0, le=1, description="How far the parse of the task can be trusted, from its rules (0–1)."
+    )
     warnings: list[ParseWarning] = Field(default_factory=list)
 
 
@@ -83,6 +103,11 @@ class ParsedNotice(BaseModel):
     chapters: list[Chapter] = Field(default_factory=list)
     tasks: list[ParsedTask] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
+    review: list[str] = Field(
+        default_factory=list,
+        description="Why the parse is doubtful (OCR, few tasks for its length, mostly fallback rules); a new "
+        "notice with reasons, uploaded without a supervision choice, is registered as 参考 for the office to check.",
+    )
 
 
 class NoticeParsed(Event):

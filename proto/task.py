@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from proto.envelope import Event
-from proto.notice import Quantity, Supervision
+from proto.notice import Milestone, Quantity, Supervision
 
 
 def task_key(doc_no: str, number: int) -> str:
@@ -60,6 +60,9 @@ class TaskUpserted(Event):
     issued_date: date | None = Field(default=None, description="The notice's date: progress is measured from it.")
     due_date: date | None = Field(default=None, description="When the task must be done.")
     quantities: list[Quantity] = Field(default_factory=list, description="Quantitative targets, indexed from 0.")
+    milestones: list[Milestone] = Field(
+        default_factory=list, description="Dated steps of a task due in stages (earliest first); the pace follows them."
+    )
     deadline_phrase: str | None = Field(default=None, description="The time limit as written (年内, 6月底前…).")
     leader_refs: list[LeaderRef] = Field(default_factory=list, description="Leaders resolved to posts and holders.")
     host_unit_ids: list[str] = Field(

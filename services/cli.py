@@ -27,6 +27,8 @@ from services.registry.cli import app as directory_app
 if TYPE_CHECKING:
     import httpx
 
+    from proto.notice import ParsedNotice
+
 app = typer.Typer(help="落实 Luoshi：把任务分解通知变成可跟踪的工作。", no_args_is_help=True, add_completion=False)
 app.add_typer(progress_cli.app, name="token")
 app.add_typer(directory_app, name="directory")
@@ -250,7 +252,9 @@ def serve(
 
 @app.command()
 def parse(
-    file: Path = typer.Argument(help="A notice: .txt, .md, .docx or .pdf", exists=True, dir_okay=False),
+    file: Path = typer.Argument(
+        help="A notice: .txt, .md, .docx, .doc, .wps, .xlsx, .xls or .pdf (scans by OCR)", exists=True, dir_okay=False
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the parse as one JSON object."),
 ) -> None:
     """Parse a notice and print its tasks."""
@@ -268,7 +272,7 @@ def parse(
     doc = parsed.doc
     console.print(f"[bold]{doc.title or file.name}[/bold]  {doc.doc_no or ''}  {doc.issued_date or ''}")
     table = Table(show_lines=False)
-    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标"):
+    for column in ("序号", "章", "任务内容", "牵头领导", "主办单位", "协办单位", "时限", "目标", "可信度"):
         table.add_column(column)
     table.add_column("提示 / warnings", overflow="fold")  # wrapped, never cut: the office acts on them
     for task in parsed.tasks:
@@ -280,13 +284,36 @@ def parse(
             "、".join(task.host_units),
             "、".join(task.co_units) + ("等" if task.has_etc else ""),
             task.deadline.phrase if task.deadline else "",
-            str(len(task.quantities)),
-            "\n".join(w.message for w in task.warnings),
+            str(len(task.quantities)) + (f"（{len(task.milestones)}阶段）" if task.milestones else ""),
+            f"{task.confidence:.2f}",
+            "\n".join(f"{w.message} ({w.code})" for w in task.warnings),
         )
     console.print(table)
     for warning in parsed.warnings:
         console.print(f"[yellow]! {warning.message}[/yellow] ({warning.code})")
-    console.print(f"共 {len(parsed.tasks)} 项任务，{len(parsed.chapters)} 个章节 / {len(parsed.tasks)} tasks")
+    for line in parse_summary(parsed):
+        console.print(line)
+
+
+def parse_summary(parsed: ParsedNotice) -> list[str]:
+    """The per-notice lines under `luoshi parse`: tasks per rule, confidence, columns read, review."""
+    from collections import Counter
+
+    from services.ingest.parsing.confidence import LOW, RULE_NAMES
+
+    tasks = parsed.tasks
+    rules = Counter(t.rule for t in tasks)
+    lines = [f"共 {len(tasks)} 项任务，{len(parsed.chapters)} 个章节 / {len(tasks)} tasks"]
+    lines.append("按规则 / by rule：" + "，".join(f"{RULE_NAMES.get(r, r)} {n} 项" for r, n in rules.most_common()))
+    if tasks:
+        mean = sum(t.confidence for t in tasks) / len(tasks)
+        low = sum(1 for t in tasks if t.confidence < LOW)
+        lines.append(f"平均可信度 {mean:.2f}，低于 {LOW} 的 {low} 项 / mean confidence {mean:.2f}, {low} low")
+    tables = [w for w in parsed.warnings if w.code == "table_columns"]
+    lines.append(f"表格 {len(tables)} 个（列识别见上） / {len(tables)} tables, columns as listed above")
+    if parsed.review:
+        lines.append("[red]需人工核对 / needs review：" + "；".join(parsed.review) + "[/red]")
+    return lines
 
 
 @app.command()

@@ -11,6 +11,7 @@ from multiprocessing.connection import Connection
 
 import docx  # noqa: F401  (preloaded for the workers)
 import pdfplumber  # noqa: F401  (preloaded for the workers)
+import python_calamine  # noqa: F401  (preloaded for the workers)
 
 from proto.notice import ParsedNotice
 from services.ingest.parsing.api import parse_document

@@ -24,8 +24,9 @@ STATE_HELP = (
 )
 START_HELP = "The day supervision starts (the notice's year ± 1); default: today, for a new notice."
 
-# Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad".
-_UNSUPPORTED = {"unsupported_type"}
+# Codes of NoticeParseError that mean "we do not take this kind of file" rather than "this file is bad"
+# (converter_missing: this server lacks the program that reads it, e.g. LibreOffice for .doc).
+_UNSUPPORTED = {"unsupported_type", "converter_missing"}
 
 
 @router.post("/notices", status_code=status.HTTP_202_ACCEPTED, response_model=NoticeAccepted)
@@ -33,7 +34,7 @@ def upload_notice(
     runtime: RuntimeDep,
     session: SessionDep,
     office: OfficeDep,
-    file: UploadFile = File(description="txt, md, docx or pdf"),
+    file: UploadFile = File(description="txt, md, docx, doc, wps, xlsx, xls or pdf (a scanned PDF is read by OCR)"),
     supervision: Annotated[Supervision | None, Form(description=STATE_HELP)] = None,
     supervision_start: Annotated[Day | None, Form(description=START_HELP)] = None,
 ) -> NoticeAccepted:

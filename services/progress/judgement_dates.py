@@ -17,6 +17,7 @@ from typing import Any
 
 from services.common import periods
 from services.progress import supervision
+from services.progress.flags import day_expected_passes
 
 
 def next_judgement(task: Any, today: date, rules: Any) -> date | None:
@@ -46,22 +47,19 @@ def _deadline(task: Any, today: date) -> date | None:
 
 
 def _gap_dates(task: Any, today: date, rules: Any) -> list[date | None]:
-    """The days the gap to 序时进度 passes the yellow and the red thresholds."""
+    """The days the gap to 序时进度 passes the yellow and the red thresholds (along the milestones)."""
     start, due = _start(task), task.due_date
     if due is None or start is None or start >= due or today > due:
         return []
-    span = (due - start).days
+    milestones = getattr(task, "milestones", None) or ()
+    slack = timedelta(days=1 + (due - start).days // 2000)
     out: list[date | None] = []
     for gap in (rules.thresholds.yellow_gap, rules.thresholds.red_gap):
-        share = (task.percent + gap) / 100
-        if share >= 1:
-            continue
-        # The first day the elapsed share exceeds `share`. 序时进度 is rounded to 0.1, which moves
-        # the day the flag sees it by up to `slack` either way: looked at that early, and counted
-        # as passed (the gap only grows with time) only that late.
-        crossing = start + timedelta(days=int(share * span) + 1)
-        slack = timedelta(days=1 + span // 2000)
-        if crossing + slack > today:
+        # The first day 序时进度 exceeds percent + gap. It is rounded to 0.1, which moves the day
+        # the flag sees it by up to `slack` either way: looked at that early, and counted as
+        # passed (the gap only grows with time) only that late.
+        crossing = day_expected_passes(start, due, task.percent + gap, milestones)
+        if crossing is not None and crossing + slack > today:
             out.append(max(today + timedelta(days=1), crossing - slack))
     return out
 

@@ -50,6 +50,9 @@ def _deadline(task: ProgressTask) -> str:
         parts.append(f"（{task.original_due_date.isoformat()}）")
     if task.due_date and task.due_date != task.original_due_date:
         parts.append(f"已延期至 {task.due_date.isoformat()}")
+    steps = [f"{m.get('due_date', '')} {m.get('target', '')}" for m in getattr(task, "milestones", None) or []]
+    if steps:
+        parts.append("；阶段目标：" + "；".join(steps))
     return "".join(parts)
 
 
@@ -87,6 +90,7 @@ _LEDGER_COLUMNS = (
     "deadline_phrase",
     "original_due_date",
     "due_date",
+    "milestones",
     "quantities",
     "latest_report_id",
     "latest_period",

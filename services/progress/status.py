@@ -120,6 +120,7 @@ def rejudge(task: Any, today: date, rules: Rules) -> tuple[str | None, Verdict]:
         missed_periods=missed,
         closed=task.closeout_state == "closed",
         unacknowledged_days=unacknowledged,
+        milestones=task.milestones or (),
     )
     verdict = supervision.restrain(verdict, task, today, rules.period_kind(task), rules.grace_days)
     old = task.flag or None
@@ -190,6 +191,7 @@ _TICK_COLUMNS = (
     "issued_date",
     "assigned_on",
     "due_date",
+    "milestones",
     "removed",
     "percent",
     "closeout_state",

@@ -67,6 +67,7 @@ def apply_task_upserted(
         task.co_units = [u.name for u in event.co_units]
         task.host_unit_ids, task.co_unit_ids = host_ids, co_ids
         task.quantities = [q.model_dump(mode="json") for q in event.quantities]
+        task.milestones = [m.model_dump(mode="json") for m in event.milestones]
         task.deadline_phrase = event.deadline_phrase
         task.issued_date = event.issued_date
         task.original_due_date = event.due_date

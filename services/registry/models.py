@@ -109,6 +109,8 @@ class RegistryTask(SQLModel, table=True):
     host_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     co_units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     quantities: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    # Dated steps of a task due in stages (proto Milestone as JSON), from the parse.
+    milestones: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
     deadline_phrase: str | None = None
     due_date: date | None = Field(default=None, index=True)
     issued_date: date | None = None

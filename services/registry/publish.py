@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
-from proto.notice import Quantity
+from proto.notice import Milestone, Quantity
 from proto.subjects import Subjects
 from proto.task import TaskUpserted, UnitRef
 from services.common.outbox import stage
@@ -144,6 +144,7 @@ def to_event(
         issued_date=task.issued_date,
         due_date=task.due_date,
         quantities=stored_quantities(task),
+        milestones=[Milestone.model_validate(m) for m in task.milestones or []],
         deadline_phrase=task.deadline_phrase,
         leader_refs=[book.ref(n, task.issued_date) for n in task.leaders],
         host_unit_ids=resolver.expanded_ids(hosts),

@@ -52,6 +52,8 @@ def parsed_fields(parsed: ParsedTask) -> dict[str, Any]:
         "deadline_phrase": parsed.deadline.phrase if parsed.deadline else None,
         "due_date": parsed.deadline.due_date.isoformat() if parsed.deadline else None,
         "quantities": [q.model_dump(mode="json") for q in parsed.quantities],
+        # Only where there are some: a task without milestones hashes as it did before they existed.
+        **({"milestones": [m.model_dump(mode="json") for m in parsed.milestones]} if parsed.milestones else {}),
     }
 
 
@@ -68,6 +70,7 @@ def effective_fields(parsed: dict[str, Any], corrections: dict[str, Any]) -> dic
         "deadline_phrase": effective.get("deadline_phrase"),
         "due_date": date.fromisoformat(due) if isinstance(due, str) else due,
         "quantities": list(effective.get("quantities") or []),
+        "milestones": list(effective.get("milestones") or []),
     }
 
 
@@ -284,6 +287,10 @@ def _put_supervision(notice: RegistryNotice, event: NoticeParsed, *, new: bool, 
     uploaded_on = event.uploaded_on or now.date()
     if new:
         notice.supervision = event.supervision or default_state(notice.year, uploaded_on)
+        if event.supervision is None and event.parse.review:
+            # A doubtful parse (OCR, few tasks, mostly fallbacks) waits as 参考 for the office to check
+            # and set 督办中 (PUT …/supervision), instead of being judged and chased at once.
+            notice.supervision = "reference"
         notice.supervision_start = event.supervision_start or uploaded_on
         return
     if event.supervision is not None:

@@ -68,3 +68,19 @@ def test_parse_shows_each_warning_beside_its_task(tmp_path: Path) -> None:
 def _wide_terminal() -> dict[str, str]:
     """Rich wraps to the terminal's width; a wide one keeps each cell's first line on its row."""
     return {**os.environ, "COLUMNS": "400"}
+
+
+def test_parse_summarises_rules_confidence_and_table_columns(tmp_path: Path) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text(
+        "示政发〔2026〕4号\n\n一、任务\n\n1.推进示例工作。（牵头单位：甲局）\n2.推进另一工作。（乙局、丙局）\n"
+        "| 序号 | 目标任务 | 牵头部门 |\n| 3 | 推进第三项工作。 | 丁局 |\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [LUOSHI, "parse", str(notice)], capture_output=True, text=True, timeout=120, env=_wide_terminal()
+    )
+    assert result.returncode == 0, result.stderr
+    assert "按规则 / by rule：括注标签 1 项，括注单位（无标签） 1 项，表格列 1 项" in result.stdout
+    assert "平均可信度" in result.stdout and "表格 1 个" in result.stdout
+    assert "第3列“牵头部门”→牵头单位（表头）" in result.stdout  # which column was taken as what

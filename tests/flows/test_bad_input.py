@@ -49,6 +49,19 @@ async def _stream_messages(system: System, subject: str) -> int:
         await conn.close()
 
 
+def _xlsx_like_garbage(truncate: bool) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<not really")
+        zf.writestr("[Content_Types].xml", "<nor this")
+    return buffer.getvalue()[:-10] if truncate else buffer.getvalue()
+
+
+def _encrypted_ooxml() -> bytes:
+    # What Office writes for a password-protected docx/xlsx: an OLE file holding EncryptedPackage.
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + bytes(512)
+
+
 def _docx_like_garbage() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -61,6 +74,9 @@ def _docx_like_garbage() -> bytes:
     [
         ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, 415, "unsupported_type"),
         ("notice.docx", _docx_like_garbage(), 422, "corrupt"),
+        ("table.xlsx", _xlsx_like_garbage(truncate=True), 422, "corrupt"),
+        ("table.xlsx", _xlsx_like_garbage(truncate=False), 422, "corrupt"),
+        ("locked.xlsx", _encrypted_ooxml(), 422, "encrypted"),
         ("notice.pdf", b"%PDF-1.7\n garbage without objects", 422, None),
         ("notice.txt", "这是一段没有任何编号任务的文字。".encode(), 422, "no_tasks"),
         ("empty.txt", b"", 422, None),

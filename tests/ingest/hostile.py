@@ -82,11 +82,13 @@ def deep_nesting(depth: int = 10_000) -> bytes:
     return _docx_replacing("word/document.xml", lambda: iter([_DOC_OPEN, open_ * depth, close * depth, _DOC_CLOSE]))
 
 
-def xlsx_bomb(mb: int = 128) -> bytes:
-    """An xlsx whose one worksheet inflates to `mb` MB of zeros."""
+def xlsx_bomb(mb: int = 128, *, workbook: bool = False) -> bytes:
+    """An xlsx whose one worksheet inflates to `mb` MB of zeros (with `workbook`, one the reader opens)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
+        if workbook:
+            zf.writestr("xl/workbook.xml", "<workbook/>")
         with zf.open(_deflated("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as member:
             for chunk in _repeat(b"\0", mb * MB):
                 member.write(chunk)

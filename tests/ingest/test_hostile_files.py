@@ -48,9 +48,11 @@ def test_deeply_nested_xml_is_refused_as_too_complex() -> None:
     assert _refused(hostile.deep_nesting()).code == "too_complex"
 
 
-def test_an_xlsx_bomb_is_refused_as_unsupported_without_inflating() -> None:
-    # Ingest reads no xlsx; the zip's names alone tell it is not a docx.
+def test_an_xlsx_bomb_is_refused_without_inflating() -> None:
+    # Without a workbook part the zip's names alone tell it is no spreadsheet; with one, the
+    # container limits (checked before calamine opens it) refuse it.
     assert _refused(hostile.xlsx_bomb(), "tasks.xlsx").code == "unsupported_type"
+    assert _refused(hostile.xlsx_bomb(workbook=True), "tasks.xlsx").code == "too_complex"
 
 
 def test_an_ordinary_docx_still_reads() -> None:

@@ -133,7 +133,7 @@ def test_docx_tables_come_as_rows_in_body_order() -> None:
     ]
 
 
-def test_docx_merged_cells_are_not_repeated() -> None:
+def test_docx_merged_cells_are_not_repeated_and_columns_stay_aligned() -> None:
     import io
 
     import docx
@@ -148,7 +148,7 @@ def test_docx_merged_cells_are_not_repeated() -> None:
     out = io.BytesIO()
     document.save(out)
     rows = read_notice(out.getvalue(), "m.docx").split("\n")
-    assert rows == ["| 横向合并 | 纵向合并 |", "| 10 | 11 |  |"]
+    assert rows == ["| 横向合并 |  | 纵向合并 |", "| 10 | 11 |  |"]
 
 
 def test_docx_bold_from_styles_and_adjacent_runs_merge() -> None:
@@ -233,7 +233,7 @@ def test_bold_font_names(fontname: str, bold: bool) -> None:
         (b"   \n\r\n  ", "n.txt", "empty"),
         (builders.build_docx(""), "n.docx", "empty"),
         (b"\x89PNG\r\n\x1a\n" + bytes(64), "n.png", "unsupported_type"),
-        (b"text in a spreadsheet name", "n.xlsx", "unsupported_type"),
+        (b"text in a spreadsheet name", "n.xlsx", "corrupt"),
         (b"<html></html>", "n.html", "unsupported_type"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024), "n.doc", "unsupported_type"),
         (builders.build_zip({"a.txt": b"x"}), "n.zip", "unsupported_type"),
@@ -248,7 +248,7 @@ def test_bold_font_names(fontname: str, bold: bool) -> None:
         "blank-txt",
         "blank-docx",
         "png",
-        "xlsx-name",
+        "text-named-xlsx",
         "html",
         "legacy-doc",
         "plain-zip",

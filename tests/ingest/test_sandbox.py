@@ -112,3 +112,31 @@ def test_a_worker_that_died_while_idle_is_replaced_before_the_next_upload() -> N
             worker.process.kill()
             worker.process.join()
         assert sandbox.parse(EXAMPLE, "example.txt", "text/plain").tasks
+
+
+def test_spreadsheets_old_word_files_and_scans_parse_under_the_workers_limits() -> None:
+    """The programs a reader calls run inside the worker's memory cap (the default) and time limit."""
+    from services.ingest.parsing.readers import external
+    from services.ingest.settings import IngestSettings
+    from tests.ingest.scans import build_image_pdf, cjk_font_path
+    from tests.ingest.table_forms import other_headers, source, xlsx
+    from tests.ingest.test_external_readers import need, to_doc
+
+    need(external.soffice_path(), "LibreOffice (soffice)")
+    need(external.tesseract_path(), "Tesseract (tesseract-ocr, tesseract-ocr-chi-sim)")
+    need(cjk_font_path(), "a CJK font (fonts-wqy-zenhei)")
+    name = "yanzhou-2026-work-report-tasks"
+    text = "某某县人民政府\n关于分解任务的通知\n一、稳增长\n1.扩大投资。（牵头单位：县发改局）\n2.促进消费。（牵头单位：县商务局）"
+    files = {
+        "n.xlsx": xlsx(source(name)),
+        "n.doc": to_doc(other_headers(source(name))),
+        "scan.pdf": build_image_pdf(text),
+    }
+    box = ParseSandbox(
+        memory_mb=IngestSettings().parse_memory_mb, timeout_s=IngestSettings().parse_timeout_s, workers=1
+    )
+    try:
+        for filename, data in files.items():
+            assert box.parse(data, filename, None) == parse_document(data, filename), filename
+    finally:
+        box.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from proto.notice import Quantity
+from proto.notice import Milestone, Quantity
 from proto.subjects import Subjects, unit_token
 from proto.task import TaskUpserted, UnitRef
 from services.common.db import create_tables, make_engine
@@ -57,6 +57,7 @@ def upsert(
     issued: date | None = date(2026, 1, 1),
     due: date | None = date(2026, 12, 31),
     quantities: tuple[float, ...] = (),
+    milestones: tuple[Milestone, ...] = (),
     version: int = 1,
     removed: bool = False,
     rules: Rules = RULES,
@@ -80,6 +81,7 @@ def upsert(
         issued_date=issued,
         due_date=due,
         quantities=[Quantity(text=f"新增{v:g}家", value=v, unit="家") for v in quantities],
+        milestones=list(milestones),
         removed=removed,
     )
     apply_task_upserted(session=session, subjects=SUBJECTS, event=event, today=today, rules=rules)

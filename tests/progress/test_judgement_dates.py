@@ -36,7 +36,16 @@ def _task(rng: random.Random, n: int) -> SimpleNamespace:
         missed_periods=0,
         overdue=False,
         judge_on=None,
+        milestones=rng.choice([[], _halves(issued)]),
     )
+
+
+def _halves(issued: date) -> list[dict[str, object]]:
+    """上半年完成100个，年底前完成200个: by figure, half the target by the end of June."""
+    return [
+        {"due_date": date(2026, 6, 30).isoformat(), "value": 100, "unit": "个"},
+        {"due_date": date(2026, 12, 31).isoformat(), "value": 200, "unit": "个"},
+    ]
 
 
 @pytest.mark.parametrize("period", ["month", "xun", "week"])

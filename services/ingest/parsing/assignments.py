@@ -272,9 +272,39 @@ def split_people(value: str) -> list[str]:
         item = item.strip(_TRAIL_PUNCT)
         if item.endswith("等") and len(item) > 2:
             item = item[:-1]
+        item = _without_title(item)
         if item:
             out.append(item)
     return out
+
+
+# A post written with the name, `张三（副县长）` or `副县长李四`: the name is the leader.
+_POST = r"(?:常务)?副?(?:区|市|县|镇|乡)长|(?:区|市|县)委(?:常委|副?书记)|副?书记|(?:区|市|县)?政府秘书长"
+_TITLE_AFTER_RE = re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[（(](?:{_POST})[)）]$")
+_TITLE_BEFORE_RE = re.compile(rf"^(?:{_POST})([\u4e00-\u9fff·]{{2,4}})$")
+
+
+def _without_title(item: str) -> str:
+    m = _TITLE_AFTER_RE.match(item) or _TITLE_BEFORE_RE.match(item)
+    return m.group(1) if m else item
+
+
+# A unit marked as the lead or a helper inside one list: `县发改局（牵头）、县财政局`, `县商务局牵头，各乡镇配合`.
+_LEAD_MARK_RE = re.compile(r"[（(]?牵头[)）]?$")
+_HELP_MARK_RE = re.compile(r"[（(]?(?:配合|参与|协办|协助)[)）]?$")
+
+
+def _assign_marked(units: list[str], result: Assignment) -> bool:
+    """Hosts and co-units from marks written on the units; False when no unit is marked as the lead."""
+    marked = [u for u in units if _LEAD_MARK_RE.search(u) and len(_LEAD_MARK_RE.sub("", u)) >= 2]
+    if not marked:
+        return False
+    for unit in units:
+        if unit in marked:
+            result.host_units.append(_LEAD_MARK_RE.sub("", unit))
+        else:
+            result.co_units.append(_HELP_MARK_RE.sub("", unit) or unit)
+    return True
 
 
 # -- assignment parsing ---------------------------------------------------------------------
@@ -393,6 +423,8 @@ def parse_assignment(
         units = split_units(value)
         result.warnings += units.warnings
         result.has_etc = result.has_etc or units.has_etc
+        if kind in {"mixed", "chengban", "unlabelled"} and _assign_marked(units.units, result):
+            continue
         if kind == "hosts":
             result.host_units += units.units
         elif kind == "co" or (kind in {"mixed", "chengban"} and "hosts" in kinds):

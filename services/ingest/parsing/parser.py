@@ -14,12 +14,20 @@ from services.ingest.parsing.assignments import (
     split_block,
     split_people,
 )
+from services.ingest.parsing.confidence import review_reasons, task_confidence
 from services.ingest.parsing.deadlines import extract_deadline_phrases, resolve_deadline
 from services.ingest.parsing.errors import NoticeParseError
+from services.ingest.parsing.flatrows import CELL_MARK, mark_trailing_cells, trailing_cells
 from services.ingest.parsing.header import parse_header, parse_indicator, parse_indicators
+from services.ingest.parsing.milestones import extract_milestones
 from services.ingest.parsing.normalise import compact, join_lines, normalise_lines, strip_bold
 from services.ingest.parsing.quantities import extract_quantities
 from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
+
+OCR_WARNING = ParseWarning(
+    code="ocr", message="任务文字由扫描图像识别（OCR）得到，请核对原文 / text recognised from a scanned image (OCR)"
+)
+HEADER_LINES = 60  # the doc number, title and addressees stand within the first lines
 
 
 def clean_task_text(text: str) -> str:
@@ -27,14 +35,14 @@ def clean_task_text(text: str) -> str:
 
 
 def _chapter(block: ChapterBlock) -> Chapter:
-    title = block.title
+    title = block.title.replace(CELL_MARK, "")
     leaders: list[str] = []
     head, assignment, form = split_block(title)
     if assignment is not None and form != "unlabelled":
         title = compact(head)
         leaders = [p for kind, v in labelled_values(assignment) for p in split_people(v) if kind == "leaders"]
     if not leaders:
-        leaders = chapter_leaders(block.lines)
+        leaders = chapter_leaders([line.replace(CELL_MARK, "") for line in block.lines])
     return Chapter(ordinal=block.ordinal, title=compact(title), leaders=leaders)
 
 
@@ -51,16 +59,30 @@ def _fit(names: list[str], limit: int, warnings: list[ParseWarning]) -> list[str
 
 
 def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, issued) -> ParsedTask:
-    if block.cells is not None:
-        text, assignment_text, form = block.cells.get("task", ""), None, "table"
+    cells = block.cells
+    flat_note: list[ParseWarning] = []
+    if cells is not None:
+        text, assignment_text, form, rule = cells.get("task", ""), None, "table", "table"
     else:
-        text, assignment_text, form = split_block(join_lines(block.lines))
-    assignment = parse_assignment(assignment_text, form, decl, cells=block.cells)
-    warnings = [ParseWarning(code=c, message=m) for c, m in block.warnings] + assignment.warnings
+        text, cells = trailing_cells(join_lines(block.lines))
+        if cells is None:
+            text, assignment_text, form = split_block(text)
+            rule = form
+        else:
+            text, assignment_text, form, rule = text.replace(CELL_MARK, ""), None, "table", "flat_row"
+            flat_note.append(
+                ParseWarning(
+                    code="flat_row",
+                    message="行末的领导和单位按表格列读取（无标签） / trailing names read as the row's cells",
+                )
+            )
+    assignment = parse_assignment(assignment_text, form, decl, cells=cells)
+    warnings = [ParseWarning(code=c, message=m) for c, m in block.warnings] + flat_note + assignment.warnings
     leaders = assignment.leaders
     if not leaders and chapter is not None and chapter.leaders:
         leaders = list(chapter.leaders)
     if not assignment.found:
+        rule = "none"
         warnings.append(ParseWarning(code="no_assignment", message="未找到牵头领导或承办单位 / no assignment found"))
     leaders = _fit(leaders, PERSON_MAX, warnings)
     host_units, co_units = (
@@ -84,6 +106,8 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         deadline=resolve_deadline(phrases, year, issued),
         deadline_phrases=phrases,
         quantities=extract_quantities(task_text),
+        milestones=extract_milestones(task_text, year, issued, phrases),
+        rule=rule,
         warnings=warnings,
     )
 
@@ -97,22 +121,25 @@ def _hoist_recurring(tasks: list[ParsedTask], threshold: int = 10) -> list[Parse
     return [ParseWarning(code="shared_suffix", message=f"{m}（出现于{counts[m]}项任务）") for m in sorted(recurring)]
 
 
-def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
-    """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract."""
-    lines = normalise_lines(text)
+def parse_text(text: str, *, source_name: str | None = None, ocr: bool = False) -> ParsedNotice:
+    """Parse a notice's full text (bold marked `**…**`) into the `notice.parsed` contract.
+
+    `ocr`: the text was recognised from a scan; every task is warned and trusted less.
+    """
+    lines = normalise_lines(mark_trailing_cells(text))
     if not lines:
         raise NoticeParseError("empty", "文件没有可读的文字 / the document has no readable text")
-    header = parse_header(lines)
+    header = parse_header([line.replace(CELL_MARK, "") for line in lines[:HEADER_LINES]] + lines[HEADER_LINES:])
     structure = parse_structure(lines[header.title_end :], issuer=header.doc.issuer)
     if not structure.tasks:
         where = f"（{source_name}）" if source_name else ""
         raise NoticeParseError("no_tasks", f"未找到任何编号任务{where} / no numbered tasks found")
     decl = Declarations()
-    decl.absorb("".join(structure.preamble))
+    decl.absorb("".join(structure.preamble).replace(CELL_MARK, ""))
     chapters = [_chapter(c) for c in structure.chapters]
     by_ordinal = {c.ordinal: c for c in chapters}
     prose = "\n".join(structure.preamble + [x for c in structure.chapters for x in c.lines])
-    indicators = parse_indicators(join_lines(prose.splitlines()))
+    indicators = parse_indicators(join_lines(prose.replace(CELL_MARK, "").splitlines()))
     year, issued = header.doc.year, header.doc.issued_date
     tasks = [_task(b, decl, by_ordinal.get(b.chapter or ""), year, issued) for b in structure.tasks]
     # Where the 主要预期目标 chapter carries numbered tasks, each task states one indicator.
@@ -121,8 +148,30 @@ def parse_text(text: str, *, source_name: str | None = None) -> ParsedNotice:
         if t.chapter in target_chapters and (indicator := parse_indicator(t.text.split("、")[0])) is not None:
             indicators.append(indicator)
     warnings = _hoist_recurring(tasks)
+    warnings += [
+        ParseWarning(code="table_columns", message=f"表格列识别：{note} / table columns read as listed")
+        for note in structure.table_notes
+    ]
     if header.doc.doc_no is None:
         warnings.append(ParseWarning(code="no_doc_no", message="未找到文号 / no document number found"))
     if header.doc.issued_date is None:
         warnings.append(ParseWarning(code="no_issued_date", message="未找到成文日期 / no signature date found"))
-    return ParsedNotice(doc=header.doc, indicators=indicators, chapters=chapters, tasks=tasks, warnings=warnings)
+    if ocr:
+        for t in tasks:
+            t.warnings.append(OCR_WARNING)
+        warnings.append(OCR_WARNING)
+    for t in tasks:
+        t.confidence = task_confidence(t, ocr=ocr)
+    notice = ParsedNotice(doc=header.doc, indicators=indicators, chapters=chapters, tasks=tasks, warnings=warnings)
+    notice.review = review_reasons(notice, text_chars=sum(map(len, lines)), ocr=ocr)
+    if notice.review:
+        notice.warnings.append(
+            ParseWarning(
+                code="needs_review",
+                message="解析存疑（"
+                + "；".join(r.split(" / ")[0] for r in notice.review)
+                + "），请核对；未选择督办状态的新通知按“参考”登记，核对后改为“督办中” / the parse is doubtful: "
+                "a new notice uploaded without a supervision choice is registered as reference until checked",
+            )
+        )
+    return notice

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from services.ingest.parsing.columns import Layout
+from services.ingest.parsing.flatrows import CELL_MARK
 from services.ingest.parsing.normalise import compact, strip_bold
-from services.ingest.parsing.tables import TableState, split_row
+from services.ingest.parsing.tables import read_table, split_row
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -41,6 +43,15 @@ def cn_to_int(text: str) -> int:
     return CN_DIGITS.get(text, 0)
 
 
+def int_to_cn(value: int) -> str:
+    """1..99 as a Chinese ordinal (一, 十, 十一, 二十三), the inverse of `cn_to_int`."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(value, 10)
+    if tens == 0:
+        return digits[ones]
+    return (digits[tens] if tens > 1 else "") + "十" + (digits[ones] if ones else "")
+
+
 @dataclass
 class ChapterBlock:
     ordinal: str
@@ -64,6 +75,7 @@ class Structure:
     tasks: list[TaskBlock]
     footer: list[str]
     numbering: str = "arabic"
+    table_notes: list[str] = field(default_factory=list)  # per table: what each column was taken as
 
 
 _FOOTER_FIRST = tuple("抄主分报（(")
@@ -90,7 +102,9 @@ class _Builder:
         self.footer: list[str] = []
         self.current: TaskBlock | None = None
         self.heading_open = False  # the last line was a chapter heading that may wrap
-        self.table = TableState()
+        self.table_rows: list[list[str]] = []
+        self.layout: Layout | None = None
+        self.table_notes: list[str] = []
 
     # -- recognisers -----------------------------------------------------------------
     def expected(self) -> int:
@@ -100,7 +114,8 @@ class _Builder:
         if self.current is None:
             return True
         last = self.current.lines[-1] if self.current.lines else ""
-        return last.endswith(_TERMINAL) or bool(LABEL_LINE_RE.match(last))
+        # A row flattened to text ends with its marked cells: the row, and so the task, is complete.
+        return last.endswith(_TERMINAL) or bool(LABEL_LINE_RE.match(last)) or CELL_MARK in last
 
     def _chapter_has_tasks(self) -> bool:
         if not self.chapters:
@@ -136,14 +151,16 @@ class _Builder:
             return number, rest, "task_number_gap"
         return None
 
-    def match_chapter(self, line: str) -> tuple[str, str] | None:
+    def match_chapter(self, line: str, *, skips: bool = False) -> tuple[str, str] | None:
+        """(ordinal, title) when the line opens the next chapter; `skips`: any later one (a chapter
+        column names only the chapters that have tasks)."""
         m = _CHAPTER_RE.match(line)
         if not m:
             return None
         ordinal = m.group(1)
         value = cn_to_int(ordinal)
         expected = cn_to_int(self.chapters[-1].ordinal) + 1 if self.chapters else 1
-        if value == expected or value == 1:
+        if value == expected or value == 1 or (skips and value > expected):
             return ordinal, m.group(2)
         return None
 
@@ -190,42 +207,59 @@ class _Builder:
         wraps = chapter.title.endswith(("、", "，", ",", "和", "与", "及"))
         short = len(text) <= 12 and not re.search(r"[。：:；;]", text) and not text[:1].isdigit()
         self.heading_open = False
+        if self.match_chapter(line) is not None:
+            return False
         if wraps or short:
             chapter.title += text
             return True
         return False
 
-    def feed_table_row(self, line: str) -> None:
-        cells = split_row(line)
-        event = self.table.feed(cells)
-        if event is None:
+    def flush_table(self) -> None:
+        """Read the table gathered so far as a whole, now that a non-table line ends it."""
+        rows, self.table_rows = self.table_rows, []
+        if not rows:
             return
-        kind, payload = event
-        if kind == "chapter":
-            m = self.match_chapter(payload)
-            if m:
-                self.open_chapter(*m)
-                self.heading_open = False
-        elif kind == "task":
-            number, row = payload
-            chapter = self.chapters[-1].ordinal if self.chapters else None
-            block = TaskBlock(number=number, chapter=chapter, lines=[row.get("task", "")], cells=row)
-            self.tasks.append(block)
-            self.current = None
-        elif kind == "more" and self.tasks and self.tasks[-1].cells is not None:
-            cells_now = self.tasks[-1].cells
-            for key, value in payload.items():
-                if value:
-                    cells_now[key] = (cells_now.get(key, "") + value).strip()
-            self.tasks[-1].lines = [cells_now.get("task", "")]
+        layout, events = read_table(rows, self.layout)
+        if layout is None:
+            return
+        self.layout = layout
+        self.table_notes.append(layout.describe())
+        for event in events:
+            if event.kind == "chapter":
+                m = self.match_chapter(event.text, skips=True)
+                if m is None and not _CHAPTER_RE.match(event.text):
+                    # A chapter column naming its chapters without ordinals: numbered in order.
+                    m = (int_to_cn(cn_to_int(self.chapters[-1].ordinal) + 1 if self.chapters else 1), event.text)
+                if m:
+                    self.open_chapter(*m)
+                    self.heading_open = False
+            elif event.kind == "task":
+                self.add_table_task(event.number, event.cells or {}, numbered=event.number is not None)
+            elif self.tasks and self.tasks[-1].cells is not None:
+                cells_now = self.tasks[-1].cells
+                for key, value in (event.cells or {}).items():
+                    if value:
+                        cells_now[key] = (cells_now.get(key, "") + value).strip()
+                self.tasks[-1].lines = [cells_now.get("task", "")]
+
+    def add_table_task(self, number: int | None, row: dict[str, str], *, numbered: bool) -> None:
+        chapter = self.chapters[-1].ordinal if self.chapters else None
+        block = TaskBlock(number=number or self.expected(), chapter=chapter, lines=[row.get("task", "")], cells=row)
+        if not numbered:
+            block.warnings.append(("table_unnumbered", "表格没有序号列，按行顺序编号 / numbered by row order"))
+        self.tasks.append(block)
+        self.current = None
+        self.heading_open = False
 
     def feed(self, line: str, next_line: str = "") -> bool:
         """Consume one line; False once the footer starts."""
-        if self.tasks and _is_footer(line, next_line, self.issuer):
+        if (self.tasks or self.table_rows) and _is_footer(line, next_line, self.issuer):
+            self.flush_table()
             return False
         if line.startswith("|") or line.count("\t") >= 2:
-            self.feed_table_row(line)
+            self.table_rows.append(split_row(line))
             return True
+        self.flush_table()
         if self.continue_heading(line):
             return True
         task = self.match_task(line)
@@ -250,6 +284,7 @@ def _run(builder: _Builder, lines: list[str]) -> None:
         if not builder.feed(line, lines[i + 1] if i + 1 < len(lines) else ""):
             builder.footer = lines[i:]
             return
+    builder.flush_table()
 
 
 def parse_structure(lines: list[str], *, issuer: str | None = None) -> Structure:
@@ -260,6 +295,7 @@ def parse_structure(lines: list[str], *, issuer: str | None = None) -> Structure
         # No arabic-numbered tasks: this notice numbers its tasks （一）（二）….
         builder = _Builder(issuer, cn_tasks=True)
         _run(builder, lines)
-        structure = Structure(builder.preamble, builder.chapters, builder.tasks, builder.footer, "chinese")
-        return structure
-    return Structure(builder.preamble, builder.chapters, builder.tasks, builder.footer)
+        return Structure(
+            builder.preamble, builder.chapters, builder.tasks, builder.footer, "chinese", builder.table_notes
+        )
+    return Structure(builder.preamble, builder.chapters, builder.tasks, builder.footer, table_notes=builder.table_notes)

@@ -1,26 +1,17 @@
 """Task tables flattened to text: `| 序号 | 工作任务 | 牵头领导 | 牵头单位 | 责任单位 | 完成时限 |`.
 
-Rows come as markdown pipes (docx tables) or tabs. A header row names the columns; a data
-row whose number cell is empty continues the previous row (a cell wrapped over rows).
+Rows come as markdown pipes (docx tables, spreadsheets) or tabs. A whole table is read at once:
+its layout (`columns.infer_layout`) decides what each column holds, then each row becomes a
+chapter, a task, or the continuation of the task above (a row whose number cell is empty: a cell
+wrapped over rows or pages).
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-# Column roles, tested in order: the first pattern a header cell matches decides its role.
-_COLUMN_ROLES: list[tuple[str, re.Pattern[str]]] = [
-    ("number", re.compile(r"^(序号|编号|序列|No\.?)$", re.I)),
-    ("leaders", re.compile(r"领导|责任人")),
-    ("hosts", re.compile(r"牵头|主办|主责")),
-    ("co", re.compile(r"配合|协办|参与|协同")),
-    ("chengban", re.compile(r"承办")),
-    ("mixed", re.compile(r"责任单位|责任部门")),
-    ("deadline", re.compile(r"时限|时间|期限|节点")),
-    ("task", re.compile(r"任务|内容|事项|目标|措施")),
-]
-_CHAPTER_CELL_RE = re.compile(r"^(?:\*\*)?[一二三四五六七八九十]{1,3}\s*[、.．]")
-_NUMBER_CELL_RE = re.compile(r"^(?:\*\*)?(\d{1,3})(?:\*\*)?[.、．]?$")
+from services.ingest.parsing.columns import CHAPTER_CELL_RE, NUMBER_CELL_RE, Layout, infer_layout
+from services.ingest.parsing.normalise import compact
 
 
 def split_row(line: str) -> list[str]:
@@ -34,47 +25,65 @@ def split_row(line: str) -> list[str]:
     return [c.strip() for c in body.split("|")]
 
 
-def header_roles(cells: list[str]) -> dict[int, str] | None:
-    """Column index → role when the row looks like a task-table header."""
-    roles: dict[int, str] = {}
-    for i, cell in enumerate(cells):
-        text = cell.replace("*", "").strip()
-        if not text or len(text) > 12:
-            continue
-        for role, pattern in _COLUMN_ROLES:
-            if pattern.search(text) and role not in roles.values():
-                roles[i] = role
-                break
-    if "task" in roles.values() and len(roles) >= 3:
-        return roles
+@dataclass
+class RowEvent:
+    kind: str  # "chapter", "task" or "more"
+    text: str = ""  # the chapter heading
+    cells: dict[str, str] | None = None  # role → cell text, for "task" and "more"
+    number: int | None = None  # None for a task of a table without a number column
+
+
+def _chapter_of(cells: list[str]) -> str | None:
+    """A row spanning the table (one filled cell) that heads a chapter."""
+    filled = [c for c in cells if compact(c)]
+    if len(filled) == 1 and CHAPTER_CELL_RE.match(compact(filled[0])):
+        return filled[0]
     return None
 
 
-class TableState:
-    """Reads table rows one by one and reports chapters, tasks and continuation rows."""
-
-    def __init__(self) -> None:
-        self.roles: dict[int, str] | None = None
-
-    def feed(self, cells: list[str]) -> tuple[str, object] | None:
-        roles = header_roles(cells)
-        if roles is not None:
-            self.roles = roles
-            return None
-        non_empty = [c for c in cells if c]
-        if not non_empty:
-            return None
-        if len(non_empty) == 1 and _CHAPTER_CELL_RE.match(non_empty[0]):
-            return "chapter", non_empty[0]
-        if self.roles is None:
-            return None
-        row = {role: cells[i] for i, role in self.roles.items() if i < len(cells)}
-        number_cell = row.pop("number", "")
-        m = _NUMBER_CELL_RE.match(number_cell)
+def row_events(rows: list[list[str]], layout: Layout) -> list[RowEvent]:
+    """The rows below the header as chapters, tasks and continuations."""
+    events: list[RowEvent] = []
+    numbered = "number" in layout.roles.values()
+    headers = set(layout.header_keys)
+    last_chapter = ""
+    for cells in rows[layout.header_rows :]:
+        if not any(compact(c) for c in cells) or tuple(compact(c) for c in cells) in headers:
+            continue  # empty, or the header repeated on a new page
+        heading = _chapter_of(cells)
+        if heading is not None:
+            events.append(RowEvent("chapter", text=heading))
+            continue
+        row = {role: cells[i] for i, role in layout.roles.items() if i < len(cells)}
+        chapter = compact(row.pop("chapter", ""))
+        if chapter and chapter != last_chapter:
+            # 一、工业经济 opens that chapter; 工业经济 alone (a 类别 column) the next one. A value
+            # repeated on every row of its chapter opens it once.
+            events.append(RowEvent("chapter", text=chapter))
+            last_chapter = chapter
+        row.pop("note", None)
+        if "detail" in row:
+            detail = row.pop("detail")
+            task = row.get("task", "")
+            row["task"] = f"{task}{'' if task.endswith(('。', '；', '：')) or not task else '：'}{detail}"
+        if not numbered:
+            if compact(row.get("task", "")):
+                events.append(RowEvent("task", cells=row))
+            continue
+        m = NUMBER_CELL_RE.match(compact(row.pop("number", "")))
         if m:
-            return "task", (int(m.group(1)), row)
-        if not number_cell and _CHAPTER_CELL_RE.match(row.get("task", "")) and len(non_empty) == 1:
-            return "chapter", row["task"]
-        if not number_cell:
-            return "more", row
-        return None
+            events.append(RowEvent("task", cells=row, number=int(m.group(1))))
+        elif not compact(cells[_number_index(layout)] if _number_index(layout) < len(cells) else ""):
+            events.append(RowEvent("more", cells=row))
+    return events
+
+
+def _number_index(layout: Layout) -> int:
+    return next(i for i, r in layout.roles.items() if r == "number")
+
+
+def read_table(rows: list[list[str]], previous: Layout | None) -> tuple[Layout | None, list[RowEvent]]:
+    layout = infer_layout(rows, previous)
+    if layout is None:
+        return None, []
+    return layout, row_events(rows, layout)

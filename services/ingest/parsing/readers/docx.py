@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.parsing.errors import NoticeParseError
-from services.ingest.parsing.readers.segments import Segment, reader_error, render, table_row, too_complex
+from services.ingest.parsing.readers.segments import (
+    Segment,
+    cell_separator,
+    reader_error,
+    render,
+    table_row,
+    too_complex,
+)
 from services.ingest.parsing.readers.zipguard import check_zip
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -183,10 +190,21 @@ def _paragraph_segments(p: Any, styles: _Styles) -> list[Segment]:
 def _docx_table_rows(tbl: Any, styles: _Styles) -> list[str]:
     rows: list[str] = []
     for tr in _iter_children(tbl, _W_TR):
-        cells = [render(_cell_segments(tc, styles)) for tc in _iter_children(tr, _W_TC)]
+        cells: list[str] = []
+        for tc in _iter_children(tr, _W_TC):
+            cells.append(render(_cell_segments(tc, styles)))
+            # A cell merged across columns keeps them: the rows of a table stay aligned.
+            cells.extend([""] * (_grid_span(tc) - 1))
         if any(c.strip() for c in cells):
             rows.append(table_row(cells))
     return rows
+
+
+def _grid_span(tc: Any) -> int:
+    tcpr = tc.find(_W_TCPR)
+    span = tcpr.find(f"{_W}gridSpan") if tcpr is not None else None
+    value = span.get(_W_VAL, "1") if span is not None else "1"
+    return min(int(value), 64) if value.isdigit() and int(value) > 0 else 1
 
 
 def _iter_children(el: Any, tag: str) -> Iterator[Any]:
@@ -204,8 +222,12 @@ def _cell_segments(tc: Any, styles: _Styles) -> list[Segment]:
         # A continuation of a vertically merged cell: its text is in the cell above.
         return []
     segments: list[Segment] = []
+    paragraphs = [_paragraph_segments(p, styles) for p in _iter_blocks(tc) if p.tag == _W_P]
+    separator = cell_separator(["".join(t for t, _b in p) for p in paragraphs])
     for block in _iter_blocks(tc):
         if block.tag == _W_P:
+            if separator and segments and any(t.strip() for t, _b in segments):
+                segments.append((separator, False))
             segments.extend(_paragraph_segments(block, styles))
         else:
             for tr in _iter_children(block, _W_TR):

@@ -53,3 +53,12 @@ def render(segments: Iterable[Segment]) -> str:
 
 def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(c.replace("\n", "").replace("|", "\\|").strip() for c in cells) + " |"
+
+
+def cell_separator(lines: Sequence[str]) -> str:
+    """How the lines of one table cell join: `、` when each is a short name (units or leaders set one
+    per line), else nothing (a task's text wrapped into paragraphs)."""
+    texts = [t.strip() for t in lines if t.strip()]
+    if len(texts) > 1 and all(len(t) <= 20 and not t.endswith(("。", "；", ";", "，", ",", "、", "：")) for t in texts):
+        return "、"
+    return ""
