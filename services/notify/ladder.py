@@ -193,16 +193,18 @@ def tick(session: Session, ctx: Context, checkpoint: Checkpoint = lambda: None) 
 
 
 def _due(session: Session, column: Any, today: date, checkpoint: Checkpoint) -> Iterator[ChasedTask]:
-    """The tasks a dated rule is due for, a chunk at a time with their escalations' ids looked up."""
-    after = ""
-    while True:
-        stmt = select(ChasedTask).where(column <= today, col(ChasedTask.task_id) > after)
-        tasks = list(session.exec(stmt.order_by(col(ChasedTask.task_id)).limit(CHUNK)).all())
-        if not tasks:
-            return
+    """The tasks a dated rule is due for, a chunk at a time with their escalations' ids looked up.
+
+    The due ids come first from the date's index alone; ordering the rows themselves by id would
+    have the database walk every task to find the few due.
+    """
+    ids = sorted(session.exec(select(ChasedTask.task_id).where(column <= today)).all())
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        stmt = select(ChasedTask).where(col(ChasedTask.task_id).in_(part), column <= today)
+        tasks = sorted(session.exec(stmt).all(), key=lambda t: t.task_id)
         _look_up(session, [t.task_id for t in tasks])
         yield from tasks
-        after = tasks[-1].task_id
         checkpoint()
 
 
@@ -217,23 +219,19 @@ def _look_up(session: Session, task_ids: list[str], chunk: int = 500) -> None:
 
 
 def _step_ladder(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
-    moved, after = 0, ""
-    while True:
-        stmt = select(Escalation).where(
-            col(Escalation.state).in_([*OPEN_STATES, "held"]),
-            col(Escalation.next_on) <= ctx.today,
-            col(Escalation.escalation_id) > after,
-        )
-        rows = list(session.exec(stmt.order_by(col(Escalation.escalation_id)).limit(CHUNK)).all())
-        if not rows:
-            return moved
+    due = select(Escalation.escalation_id).where(
+        col(Escalation.next_on) <= ctx.today, col(Escalation.state).in_([*OPEN_STATES, "held"])
+    )
+    ids = sorted(session.exec(due).all())
+    for start in range(0, len(ids), CHUNK):
+        stmt = select(Escalation).where(col(Escalation.escalation_id).in_(ids[start : start + CHUNK]))
+        rows = sorted(session.exec(stmt).all(), key=lambda r: r.escalation_id)
         tasks = _tasks(session, {row.task_id for row in rows})
         for row in rows:
             if (task := tasks.get(row.task_id)) is not None:
                 climb(session, ctx, task, row, muted)
-        moved += len(rows)
-        after = rows[-1].escalation_id
         checkpoint()
+    return len(ids)
 
 
 def _tasks(session: Session, ids: set[str], chunk: int = 500) -> dict[str, ChasedTask]:
