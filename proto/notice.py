@@ -84,6 +84,10 @@ class ParsedTask(BaseModel):
     deadline: Deadline | None = Field(default=None, description="The governing deadline of the task.")
     deadline_phrases: list[str] = Field(default_factory=list, description="Every time phrase, in order.")
     quantities: list[Quantity] = Field(default_factory=list)
+    word_targets: list[Quantity] = Field(
+        default_factory=list,
+        description="Targets written as words (创千亿, 翻一番, 全覆盖) with the value each implies; apart from the figures.",
+    )
     milestones: list[Milestone] = Field(
         default_factory=list, description="Dated steps when the task names two or more due dates, earliest first."
     )

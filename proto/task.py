@@ -60,6 +60,10 @@ class TaskUpserted(Event):
     issued_date: date | None = Field(default=None, description="The notice's date: progress is measured from it.")
     due_date: date | None = Field(default=None, description="When the task must be done.")
     quantities: list[Quantity] = Field(default_factory=list, description="Quantitative targets, indexed from 0.")
+    word_targets: list[Quantity] = Field(
+        default_factory=list,
+        description="Targets written as words (创千亿, 翻一番, 全覆盖) with the value each implies; apart from the figures.",
+    )
     milestones: list[Milestone] = Field(
         default_factory=list, description="Dated steps of a task due in stages (earliest first); the pace follows them."
     )

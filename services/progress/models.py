@@ -41,6 +41,7 @@ class ProgressTask(SQLModel, table=True):
     quantities: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Dated steps of a task due in stages (proto Milestone as JSON); the pace follows them.
     milestones: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    word_targets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deadline_phrase: str | None = None
     issued_date: date | None = None
     assigned_on: date | None = None

@@ -68,6 +68,7 @@ def apply_task_upserted(
         task.host_unit_ids, task.co_unit_ids = host_ids, co_ids
         task.quantities = [q.model_dump(mode="json") for q in event.quantities]
         task.milestones = [m.model_dump(mode="json") for m in event.milestones]
+        task.word_targets = [q.model_dump(mode="json") for q in event.word_targets]
         task.deadline_phrase = event.deadline_phrase
         task.issued_date = event.issued_date
         task.original_due_date = event.due_date

@@ -111,6 +111,7 @@ class RegistryTask(SQLModel, table=True):
     quantities: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
     # Dated steps of a task due in stages (proto Milestone as JSON), from the parse.
     milestones: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    word_targets: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
     deadline_phrase: str | None = None
     due_date: date | None = Field(default=None, index=True)
     issued_date: date | None = None

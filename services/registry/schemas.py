@@ -29,6 +29,9 @@ class TaskPublic(BaseModel):
     host_units: list[UnitRef]
     co_units: list[UnitRef]
     quantities: list[Quantity]
+    word_targets: list[Quantity] = Field(
+        default_factory=list, description="Targets written as words (创千亿, 翻一番, 全覆盖) with the value implied."
+    )
     deadline_phrase: str | None
     due_date: date | None
     issued_date: date | None = None

@@ -54,6 +54,7 @@ def parsed_fields(parsed: ParsedTask) -> dict[str, Any]:
         "quantities": [q.model_dump(mode="json") for q in parsed.quantities],
         # Only where there are some: a task without milestones hashes as it did before they existed.
         **({"milestones": [m.model_dump(mode="json") for m in parsed.milestones]} if parsed.milestones else {}),
+        **({"word_targets": [q.model_dump(mode="json") for q in parsed.word_targets]} if parsed.word_targets else {}),
     }
 
 
@@ -71,6 +72,7 @@ def effective_fields(parsed: dict[str, Any], corrections: dict[str, Any]) -> dic
         "due_date": date.fromisoformat(due) if isinstance(due, str) else due,
         "quantities": list(effective.get("quantities") or []),
         "milestones": list(effective.get("milestones") or []),
+        "word_targets": list(effective.get("word_targets") or []),
     }
 
 

@@ -23,6 +23,7 @@ from services.ingest.parsing.milestones import extract_milestones
 from services.ingest.parsing.normalise import compact, join_lines, normalise_lines, strip_bold
 from services.ingest.parsing.quantities import extract_quantities
 from services.ingest.parsing.structure import ChapterBlock, TaskBlock, parse_structure
+from services.ingest.parsing.word_targets import extract_word_targets
 
 OCR_WARNING = ParseWarning(
     code="ocr", message="任务文字由扫描图像识别（OCR）得到，请核对原文 / text recognised from a scanned image (OCR)"
@@ -107,6 +108,7 @@ def _task(block: TaskBlock, decl: Declarations, chapter: Chapter | None, year, i
         deadline_phrases=phrases,
         quantities=extract_quantities(task_text),
         milestones=extract_milestones(task_text, year, issued, phrases),
+        word_targets=extract_word_targets(task_text),
         rule=rule,
         warnings=warnings,
     )
