@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
 from bench.progress import BIN, ROOT, UNITS, BenchNats, Process, _build_database, _progress
 from proto.clock import ClockTicked
@@ -35,8 +36,9 @@ from services.common.natsserver import NatsServer, free_port
 from services.common.outbox import OutboxEntry
 from services.common.workdays import WorkCalendar
 from services.notify.models import TABLES, ChasedTask
-from services.notify.rules import Rules
+from services.notify.rules import Rules as NotifyRules
 from services.notify.schedule import reschedule
+from services.progress.status import Rules, apply_clock_tick
 from tests.helpers import wait_ready
 
 ORDINARY = date(2026, 7, 8)  # a Wednesday: only the steps and deadlines due that day
@@ -59,7 +61,7 @@ def _notify(data: Path, server: BenchNats) -> Process:
     return Process(args, env, data / "notify.log")
 
 
-def _chased(n: int, rng: random.Random, rules: Rules, calendar: WorkCalendar, today: date) -> ChasedTask:
+def _chased(n: int, rng: random.Random, rules: NotifyRules, calendar: WorkCalendar, today: date) -> ChasedTask:
     unit = UNITS[n % len(UNITS)]
     behind = rng.random() < 0.2
     task = ChasedTask(
@@ -86,7 +88,7 @@ def _build_notify(data: Path, tasks: int, today: date) -> None:
     engine = make_engine(f"sqlite:///{path}")
     create_tables(engine, [InboxEntry, OutboxEntry, *TABLES])
     engine.dispose()
-    rng, rules, calendar = random.Random(7), Rules(), WorkCalendar()
+    rng, rules, calendar = random.Random(7), NotifyRules(), WorkCalendar()
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
     rows = [_chased(n, rng, rules, calendar, today).model_dump(mode="json") for n in range(tasks)]
@@ -132,6 +134,21 @@ def _build_notify(data: Path, tasks: int, today: date) -> None:
     db.execute("INSERT INTO notify_clock (id, last_tick) VALUES (1, '2100-01-01')")
     db.commit()
     db.close()
+
+
+def _judge_all(data: Path, day: date) -> None:
+    """Progress's tasks judged as of `day`, as months of daily ticks would have left them.
+
+    Without it the first tick would judge the bulk-written flags afresh and publish a status
+    change for most of them: a one-off flood a running county never sees.
+    """
+    engine = make_engine(f"sqlite:///{data / 'progress.db'}")
+    tick = ClockTicked(event_id=f"tick-seed-{day.isoformat()}", source="bench", today=day)
+    with Session(engine) as session:
+        apply_clock_tick(session=session, subjects=Subjects(ROOT), event=tick, rules=Rules())
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM outbox")
+    engine.dispose()
 
 
 def _scan_floor(data: Path) -> float:
@@ -192,6 +209,7 @@ async def _run(tasks: int) -> dict[str, object]:
         server = BenchNats(nats_server.url, credentials)
         data = tmp / "data"
         _build_database(data, tasks, 0)
+        _judge_all(data, ORDINARY.replace(day=1))
         _build_notify(data, tasks, ORDINARY)
         floor = _scan_floor(data)
         services = [_progress(data, server), _notify(data, server)]
