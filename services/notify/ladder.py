@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from services.common import periods
+from services.notify import reminders
 from services.notify.cases import OPEN_STATES, case_id, send, step_rule
 from services.notify.context import Context
 from services.notify.history import record
@@ -22,7 +22,6 @@ from services.notify.messages import Cause
 from services.notify.models import ChasedTask, Escalation, PendingReceipt
 from services.notify.pending import Case, new_case, pending, save
 from services.notify.schedule import (
-    advance_period,
     chaseable,
     next_unreported,
     period_label_end,
@@ -245,19 +244,8 @@ def _tasks(session: Session, ids: set[str], chunk: int = 500) -> dict[str, Chase
 
 
 def _advance_reports(session: Session, ctx: Context, muted: Muted, checkpoint: Checkpoint) -> int:
-    raised = 0
-    days = ctx.rules.advance.report_days
-    for task in _due(session, ChasedTask.advance_on, ctx.today, checkpoint):
-        period = advance_period(task, ctx.today)
-        if period is None or not ctx.rules.on("advance_report"):
-            task.advance_on = None
-        elif ctx.today < (remind := ctx.calendar.add_working_days(period.end, -days)):
-            task.advance_on = remind  # a period missed: its successor's reminder is not due yet
-        else:
-            raised += open_case(session, ctx, task, "advance_report", period.label, "advance", muted) is not None
-            following = periods.next_period(period)
-            task.advance_on = ctx.calendar.add_working_days(following.end, -days)
-        session.add(task)
+    raised = reminders.advance_reports(session, ctx, muted)
+    checkpoint()
     return raised
 
 

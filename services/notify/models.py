@@ -19,7 +19,8 @@ class ChasedTask(SQLModel, table=True):
     """What the process needs of a task, kept from `task.upserted`, `status.changed` and reports.
 
     The date columns say when a rule next looks at the task, so a daily tick reads only the few
-    tasks something is due for instead of every task.
+    tasks something is due for instead of every task. (A period's 临近提醒 needs none: every task
+    of a period kind shares its date.)
     """
 
     __tablename__ = "notify_task"
@@ -46,7 +47,6 @@ class ChasedTask(SQLModel, table=True):
     reported_through: date | None = None
     first_seen: date | None = None
     # When each date rule next looks at the task (None: nothing due).
-    advance_on: date | None = Field(default=None, index=True)
     due_advance_on: date | None = Field(default=None, index=True)
     report_check_on: date | None = Field(default=None, index=True)
 

@@ -47,6 +47,7 @@ class OutgoingStep:
     raised_at: datetime  # UTC instant
     recipients: tuple[Recipient, ...] = field(default_factory=tuple)
     leaders: tuple[str, ...] = ()  # post ids of the task's lead leaders, for subscription filters
+    task_ids: tuple[str, ...] = ()  # a step about several tasks (a unit's 临近提醒): every one of them
 
 
 class DeliveryPlanner(Protocol):

@@ -40,26 +40,12 @@ def next_unreported(task: ChasedTask) -> periods.Period | None:
     return periods.period_containing(task.period_kind, start)
 
 
-def advance_period(task: ChasedTask, today: date) -> periods.Period | None:
-    """The period whose report the next 临近提醒 is about: the first unreported one, not before today's."""
-    period = next_unreported(task)
-    if period is None or period.end >= today:
-        return period
-    return periods.period_containing(task.period_kind, today)
-
-
 def reschedule(task: ChasedTask, rules: Rules, calendar: WorkCalendar, *, today: date, open_report_case: bool) -> None:
     """Set the dates the rules next look at the task; None where nothing is due."""
     if not chaseable(task, rules):
-        task.advance_on = task.due_advance_on = task.report_check_on = None
+        task.due_advance_on = task.report_check_on = None
         return
     period = next_unreported(task)
-    ahead = advance_period(task, today)
-    task.advance_on = (
-        calendar.add_working_days(ahead.end, -rules.advance.report_days)
-        if ahead and rules.on("advance_report")
-        else None
-    )
     task.report_check_on = (
         calendar.next_working_day(period.end)
         if period and not open_report_case and rules.on("report_missing")

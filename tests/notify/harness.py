@@ -151,8 +151,10 @@ class Sim:
             return list(session.exec(stmt).all())
 
     def sent(self, task_id: str | None = None) -> list[tuple[date, str, str]]:
-        """(day, rule, title) of each step handed to delivery, in order."""
-        return [(s.raised_on, s.rule, s.title) for s in self.steps if task_id in (None, s.task_id)]
+        """(day, rule, title) of each step handed to delivery about `task_id` (all: None), in order."""
+        return [
+            (s.raised_on, s.rule, s.title) for s in self.steps if task_id in (None, s.task_id) or task_id in s.task_ids
+        ]
 
     def published(self) -> list[tuple[str, dict[str, Any]]]:
         with Session(self.engine) as session:

@@ -27,13 +27,21 @@ def _september(sim: Sim, *, due: date | None = date(2026, 12, 31)) -> None:
 
 def test_advance_report_reminder_falls_three_working_days_before_the_end_across_a_holiday(sim: Sim) -> None:
     _september(sim)
+    sim.task(task_event(2, start=date(2026, 9, 1), units={"ugongxin0001": "县工业和信息化局"}))
     sim.run_to(date(2026, 9, 30))
-    advance = [s for s in sim.sent() if s[1] == "advance_report"]
+    advance = [s for s in sim.steps if s.rule == "advance_report"]
     # 30 Sep (Wed) back three working days: 29, 28, then 24 (25 Sep is a holiday, 26–27 a weekend).
-    assert advance == [(date(2026, 9, 24), "advance_report", "【临近提醒】济兖政发〔2026〕1号 第1项")]
-    (step,) = [s for s in sim.steps if s.rule == "advance_report"]
-    assert "2026-09" in step.message and "县工业和信息化局" in step.message
-    assert {r.kind for r in step.recipients} == {"unit"}
+    assert {s.raised_on for s in advance} == {date(2026, 9, 24)}
+    # One reminder per unit and notice, listing its tasks not yet reported.
+    by_unit = {s.recipients[0].id: s for s in advance}
+    assert set(by_unit) == {"ugongxin0001", "ufagai00001"} and all(len(s.recipients) == 1 for s in advance)
+    assert by_unit["ugongxin0001"].task_ids == ("t-1", "t-2") and by_unit["ufagai00001"].task_ids == ("t-1",)
+    step = by_unit["ugongxin0001"]
+    assert step.title == "【临近提醒】济兖政发〔2026〕1号"
+    for words in ("县工业和信息化局", "第1项、第2项（共 2 项）", "2026-09", "2026-09-30 前报送"):
+        assert words in step.message
+    sim.run_to(date(2026, 9, 30))
+    assert len([s for s in sim.steps if s.rule == "advance_report"]) == 2  # once a period
 
 
 def test_deadline_reminder_ten_working_days_before_across_national_day_and_the_make_up_saturday(sim: Sim) -> None:
@@ -218,7 +226,7 @@ def test_external_units_are_not_chased_and_reference_notices_never(sim: Sim) -> 
     sim.status("t-1", "red")
     sim.status("t-2", "red")
     sim.run_to(date(2026, 10, 31))
-    assert {s.task_id for s in sim.steps} == {"t-3"}
+    assert {t for s in sim.steps for t in (s.task_ids or (s.task_id,))} == {"t-3"}
     assert all(r.id != "ugongxin0001" for s in sim.steps for r in s.recipients)
 
 

@@ -101,13 +101,11 @@ def upgrade() -> None:
             sa.Column("period_kind", sa.String(length=10), nullable=False),
             sa.Column("reported_through", sa.Date(), nullable=True),
             sa.Column("first_seen", sa.Date(), nullable=True),
-            sa.Column("advance_on", sa.Date(), nullable=True),
             sa.Column("due_advance_on", sa.Date(), nullable=True),
             sa.Column("report_check_on", sa.Date(), nullable=True),
             sa.PrimaryKeyConstraint("task_id"),
         )
         with op.batch_alter_table("notify_task", schema=None) as batch_op:
-            batch_op.create_index(batch_op.f("ix_notify_task_advance_on"), ["advance_on"], unique=False)
             batch_op.create_index(batch_op.f("ix_notify_task_due_advance_on"), ["due_advance_on"], unique=False)
             batch_op.create_index(batch_op.f("ix_notify_task_report_check_on"), ["report_check_on"], unique=False)
 
