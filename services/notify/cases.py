@@ -29,7 +29,6 @@ from services.notify.silences import Muted
 OPEN_STATES = ("open", "paused")
 # The level an escalation opens at, by the rule that opens it.
 FIRST_LEVEL = {
-    "advance_report": "advance",
     "advance_due": "advance",
     "report_missing": "reminder",
     "receipt_missing": "reminder",

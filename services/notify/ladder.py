@@ -24,7 +24,6 @@ from services.notify.pending import Case, new_case, pending, save
 from services.notify.schedule import (
     chaseable,
     next_unreported,
-    period_label_end,
     reschedule,
 )
 from services.notify.silences import Muted, in_force
@@ -37,13 +36,8 @@ def unsigned(session: Session, task_id: str) -> list[str]:
 
 def cause_for(session: Session, ctx: Context, task: ChasedTask, row: Case) -> Cause:
     rule = step_rule(row)
-    if rule in ("advance_report", "report_missing"):
-        return Cause(
-            rule,
-            row.step,
-            period=row.cause_key,
-            period_end=period_label_end(task.period_kind, row.cause_key, ctx.today),
-        )
+    if rule == "report_missing":
+        return Cause(rule, row.step, period=row.cause_key)
     if rule == "advance_due" and task.due_date:
         return Cause(rule, row.step, days=ctx.calendar.working_days_between(ctx.today, task.due_date))
     if rule == "receipt_missing":

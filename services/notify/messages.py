@@ -4,7 +4,6 @@ stands on its own in a DingTalk group or an e-mail, never a bare id."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from services.notify.models import ChasedTask
 
@@ -18,7 +17,6 @@ class Cause:
     rule: str
     step: int = 1
     period: str = ""  # the reporting period concerned
-    period_end: date | None = None
     days: int = 0  # working days: until the deadline, unsigned, unacknowledged
     chased: int = 0  # 催办 already sent, for a 督办 after them
     after: str = ""  # the rule a 督办 climbed from (report_missing, receipt_missing)
@@ -45,8 +43,6 @@ def short(text: str) -> str:
 
 
 def _what(task: ChasedTask, cause: Cause) -> str:
-    if cause.rule == "advance_report":
-        return f"本期（{cause.period}）进展应于 {cause.period_end} 前报送，请按时报送。"
     if cause.rule == "advance_due":
         return f"任务完成时限为 {task.due_date}，还有 {cause.days} 个工作日，请抓紧推进。"
     if cause.rule == "report_missing":
