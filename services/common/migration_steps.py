@@ -75,6 +75,17 @@ def has_column(inspector: sa.Inspector, table: str, column: str) -> bool:
     return any(c["name"] == column for c in inspector.get_columns(table))
 
 
+def add_column_if_missing(table: str, column: sa.Column, *, index: bool = False) -> None:
+    """Add one column (and its index): a database `create_all` made of a newer version already has
+    it, since such a database is adopted at 0001."""
+    if has_column(sa.inspect(op.get_bind()), table, column.name):
+        return
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.add_column(column)
+        if index:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column.name}"), [column.name], unique=False)
+
+
 # The common tables' timestamp columns: UTC without a zone, as `UtcDateTime` writes it, except the
 # outbox's, which SQLModel's own type for a plain `datetime` field makes `timestamptz`.
 COMMON_WITHOUT_ZONE = [

@@ -10,9 +10,8 @@ Create Date: 2026-11-30 08:20:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
-from services.common.migration_steps import has_column, refuse_downgrade
+from services.common.migration_steps import add_column_if_missing, refuse_downgrade
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -21,11 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # A database made by `create_all` of this version already has it (it is adopted at 0001).
-    if has_column(sa.inspect(op.get_bind()), "registry_task", "word_targets"):
-        return
-    with op.batch_alter_table("registry_task", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("word_targets", sa.JSON(), nullable=False, server_default="[]"))
+    add_column_if_missing("registry_task", sa.Column("word_targets", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
